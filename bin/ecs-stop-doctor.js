@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The package's command: runs the TypeScript CLI through tsx's loader (a runtime dependency).
+import { register } from 'tsx/esm/api';
+
+register();
+const { runMain } = await import('../functions/cli/run-main.ts');
+await runMain();

@@ -1,0 +1,107 @@
+import type { Catalog } from '../core/catalog';
+import { checkCatalog } from '../core/catalog-check';
+import { type Diagnosis, diagnose, type IgnoredInput } from '../core/diagnosis';
+import type { StoppedTask } from '../core/stopped-task';
+import { type CliIo, EXIT } from './io';
+import { readInputs } from './read-inputs';
+import { renderDiagnosis, renderIgnored } from './render-text';
+import { styleFor } from './style';
+
+const NO_FACTS = 'no network facts were supplied (network checks from --facts or --live come with the network issue)';
+
+/** `replay`: diagnose recorded events, tasks and describe-tasks output. */
+export function replay(paths: readonly string[], options: { json: boolean }, catalog: Catalog, io: CliIo): number {
+  const style = styleFor(io.stdout, io.env);
+  const errStyle = styleFor(io.stderr, io.env);
+  const inputs = readInputs(paths, io.readStdin);
+  const counts = { diagnosed: 0, alerts: 0, ignored: 0, bad: 0 };
+  const blocks: string[] = [];
+  for (const input of inputs) {
+    if (input.kind === 'error') {
+      counts.bad += 1;
+      io.stderr.write(`${errStyle.red('error')} ${input.error.message}\n`);
+      continue;
+    }
+    if (input.kind === 'ignored') {
+      counts.ignored += 1;
+      const entry: IgnoredInput = { kind: 'ignored', taskArn: input.taskArn, alert: false, reason: input.reason };
+      const where = input.location ? `${input.file} ${input.location}` : input.file;
+      if (options.json) io.stdout.write(`${JSON.stringify({ ...entry, file: input.file })}\n`);
+      else blocks.push(renderIgnored(entry, where, style));
+      continue;
+    }
+    const diagnosis = diagnose(input.task, catalog, { networkUnavailable: NO_FACTS });
+    counts.diagnosed += 1;
+    if (diagnosis.alert) counts.alerts += 1;
+    if (options.json) io.stdout.write(`${JSON.stringify({ ...diagnosis, file: input.file })}\n`);
+    else
+      blocks.push(
+        `${style.dim(input.file + (input.location ? ` ${input.location}` : ''))}\n${renderDiagnosis(diagnosis, style)}`,
+      );
+  }
+  if (!options.json) {
+    if (blocks.length > 0) io.stdout.write(`${blocks.join('\n\n')}\n\n`);
+    io.stdout.write(
+      `${counts.diagnosed} stopped task(s) diagnosed: ${counts.alerts} would alert, ${counts.diagnosed - counts.alerts} expected or below threshold; ${counts.ignored} ignored; ${counts.bad} bad input(s)\n`,
+    );
+  }
+  if (inputs.length === 0) {
+    io.stderr.write(`${errStyle.red('error')} no .json or .jsonl input found in ${paths.join(', ')}\n`);
+    return EXIT.badInput;
+  }
+  return counts.bad > 0 ? EXIT.badInput : EXIT.ok;
+}
+
+/** `explain`: classify a pasted stoppedReason (or container reason). */
+export function explain(
+  text: string,
+  options: { json: boolean; stopCode?: string; exitCode?: number },
+  catalog: Catalog,
+  io: CliIo,
+): number {
+  const task: StoppedTask = {
+    taskArn: null,
+    stoppedReason: text,
+    ...(options.stopCode ? { stopCode: options.stopCode } : {}),
+    containers: options.exitCode === undefined ? [] : [{ name: 'container', exitCode: options.exitCode }],
+  };
+  const diagnosis: Diagnosis = diagnose(task, catalog, {
+    networkUnavailable: 'explain reads text only; replay an event with --facts or --live to check the network',
+  });
+  io.stdout.write(
+    options.json ? `${JSON.stringify(diagnosis)}\n` : `${renderDiagnosis(diagnosis, styleFor(io.stdout, io.env))}\n`,
+  );
+  return EXIT.ok;
+}
+
+/** `patterns list`: the catalog in precedence order. */
+export function listPatterns(options: { json: boolean }, catalog: Catalog, io: CliIo): number {
+  for (const p of catalog.patterns) {
+    if (options.json) {
+      const { matchers: _compiled, ...data } = p;
+      io.stdout.write(`${JSON.stringify(data)}\n`);
+    } else {
+      const endpoints = p.endpoints.length > 0 ? `  [${p.endpoints.join(', ')}]` : '';
+      io.stdout.write(
+        `${String(p.priority).padStart(3)}  ${p.id.padEnd(40)} ${p.cause.padEnd(16)} ${p.title}${endpoints}${p.origin === 'builtin' ? '' : `  (from ${p.origin})`}\n`,
+      );
+    }
+  }
+  return EXIT.ok;
+}
+
+/** `patterns test`: every example and counter-example through the whole catalog. */
+export function testPatterns(catalog: Catalog, io: CliIo): number {
+  const style = styleFor(io.stdout, io.env);
+  const result = checkCatalog(catalog);
+  for (const f of result.failures) {
+    const expectation =
+      f.kind === 'example' ? `expected ${f.patternId}, got ${f.got ?? 'no match'}` : `must not be ${f.patternId}`;
+    io.stdout.write(`${style.red('FAIL')} ${f.file} ${f.kind}s[${f.index}]: ${expectation}\n     ${f.text}\n`);
+  }
+  const passed = result.examples - result.failures.length;
+  io.stdout.write(
+    `${result.patterns} patterns, ${result.examples} examples: ${passed} passed, ${result.failures.length} failed\n`,
+  );
+  return result.failures.length === 0 ? EXIT.ok : EXIT.badInput;
+}

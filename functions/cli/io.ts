@@ -1,0 +1,10 @@
+/** What the CLI touches of the outside world; tests pass their own. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; isTTY?: boolean };
+  readonly readStdin: () => string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Exit codes: 0 all input read, 1 some input bad, 2 usage or configuration error. */
+export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;
