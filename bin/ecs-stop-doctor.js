@@ -3,5 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { runMain } = await import('../functions/cli/run-main.ts');
-await runMain();
+await import('../functions/cli/entry.ts');

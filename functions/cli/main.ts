@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadCatalog } from '../catalog/catalog';
 import type { Catalog } from '../core/catalog';
@@ -96,15 +95,4 @@ function collect(value: string, previous: string[] | undefined): string[] {
 function parseExitCode(value: string): number {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError('must be an integer');
   return Number(value);
-}
-
-// Run when executed directly (npm run doctor, the bin), not when imported by tests.
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '\0')) {
-  const io: CliIo = {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    readStdin: () => readFileSync(0, 'utf8'),
-    env: process.env,
-  };
-  process.exitCode = await run(process.argv.slice(2), io);
 }

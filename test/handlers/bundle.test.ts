@@ -1,0 +1,87 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildHandler } from '../../scripts/build';
+import { demoEvent } from '../helpers/fixtures';
+
+type Handler = (event: unknown) => Promise<Record<string, unknown>>;
+let handler: Handler;
+let bundleBytes = 0;
+
+beforeAll(async () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'doctor-bundle-'));
+  const built = await buildHandler(outdir);
+  bundleBytes = built.bytes;
+  ({ handler } = (await import(pathToFileURL(built.file).href)) as { handler: Handler });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Runs the handler and returns what it logged, one JSON object per line. */
+async function invoke(
+  event: unknown,
+): Promise<{ result: Record<string, unknown>; logs: Array<Record<string, unknown>> }> {
+  const lines: string[] = [];
+  const capture = (chunk: unknown) => {
+    lines.push(String(chunk));
+  };
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const)
+    vi.spyOn(console, method).mockImplementation(capture);
+  // Powertools writes through its own Console on stdout and stderr outside Lambda.
+  const streams = [process.stdout, process.stderr].map((stream) =>
+    vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+      capture(chunk);
+      return true;
+    }),
+  );
+  const result = await handler(event);
+  for (const spy of streams) spy.mockRestore();
+  const logs = lines
+    .flatMap((text) => text.split('\n'))
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l));
+  return { result, logs };
+}
+
+describe('built handler bundle', () => {
+  it('is a single minified ESM file well under the 1 MB budget', () => {
+    expect(bundleBytes).toBeGreaterThan(10_000);
+    expect(bundleBytes).toBeLessThan(1_000_000);
+  });
+
+  it('diagnoses a stopped-task event and writes one structured log line', async () => {
+    const { result, logs } = await invoke(demoEvent('01-seed000-secretsmanager-private-dns-off.json'));
+    expect(result).toMatchObject({
+      outcome: 'diagnosed',
+      diagnosis: { cause: 'network', endpoints: ['secretsmanager'] },
+    });
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({
+      level: 'INFO',
+      message: 'task diagnosed',
+      service: 'ecs-stop-doctor',
+      cause: 'network',
+      patternId: 'secrets-manager-unreachable',
+      alert: true,
+      taskArn: expect.stringContaining(':task/ecs-fargate-vpc-endpoint/'),
+    });
+  });
+
+  it('ignores a RUNNING event with a log line saying why', async () => {
+    const { result, logs } = await invoke(demoEvent('18-running-not-stopped.json'));
+    expect(result).toEqual({ outcome: 'ignored', reason: 'lastStatus is RUNNING; only STOPPED tasks are diagnosed' });
+    expect(logs).toMatchObject([{ message: 'event ignored', reason: result.reason }]);
+  });
+
+  it('rejects a malformed event without throwing, logging the field', async () => {
+    const event = demoEvent('09-oom-killed.json');
+    event.detail.containers = 'nope' as unknown as [];
+    const { result, logs } = await invoke(event);
+    expect(result).toMatchObject({ outcome: 'rejected', error: expect.stringContaining('detail.containers') });
+    expect(logs).toMatchObject([{ level: 'ERROR', message: 'event rejected' }]);
+  });
+});
