@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { builtinPatternSources } from '../functions/catalog/builtin-patterns';
+import { loadPatternDir } from '../functions/catalog/load-pattern-dir';
 import { compileCatalog } from '../functions/core/catalog';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -10,16 +11,28 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Entry points of the Lambda functions, relative to the project root. */
 export const HANDLER_ENTRY = 'functions/handlers/stopped-task.ts';
 
+/** Options for {@link buildHandler}. */
+export interface BuildOptions {
+  /** Output folder; the bundle is `index.mjs` in it. @default dist/handler */
+  readonly outdir?: string;
+  /**
+   * Folders of user pattern files to ship with the function: they add patterns or override
+   * built-ins with the same id. @default the folders in DOCTOR_PATTERNS_DIRS
+   */
+  readonly extraPatternDirs?: readonly string[];
+}
+
 /**
  * Swaps the module that reads `patterns/*.yaml` from disk for one that returns the same
- * sources inlined as JSON. The catalog is validated here, so a bad pattern fails the build.
+ * sources (plus the user's folders) inlined as JSON. The whole catalog is validated here,
+ * so a bad pattern fails the build, not the first invocation.
  */
-function inlineCatalog(): Plugin {
+function inlineCatalog(extraPatternDirs: readonly string[]): Plugin {
   return {
     name: 'inline-catalog',
     setup(pluginBuild) {
       pluginBuild.onLoad({ filter: /functions[\\/]catalog[\\/]builtin-patterns\.ts$/ }, () => {
-        const sources = builtinPatternSources();
+        const sources = [...builtinPatternSources(), ...extraPatternDirs.flatMap((dir) => loadPatternDir(dir))];
         compileCatalog(sources);
         return {
           loader: 'ts',
@@ -31,9 +44,9 @@ function inlineCatalog(): Plugin {
 }
 
 /** Bundles the Lambda handler into `outdir/index.mjs` (minified, source maps, node22). */
-export async function buildHandler(
-  outdir: string = join(root, 'dist/handler'),
-): Promise<{ file: string; bytes: number }> {
+export async function buildHandler(options: BuildOptions = {}): Promise<{ file: string; bytes: number }> {
+  const outdir = options.outdir ?? join(root, 'dist/handler');
+  const extraPatternDirs = options.extraPatternDirs ?? patternDirsFromEnv(process.env.DOCTOR_PATTERNS_DIRS);
   mkdirSync(outdir, { recursive: true });
   const result = await build({
     entryPoints: [join(root, HANDLER_ENTRY)],
@@ -48,7 +61,7 @@ export async function buildHandler(
     external: [],
     // Some CommonJS dependencies call require(); give ESM output a require.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    plugins: [inlineCatalog()],
+    plugins: [inlineCatalog(extraPatternDirs)],
     metafile: true,
     logLevel: 'warning',
   });
@@ -56,7 +69,15 @@ export async function buildHandler(
   return { file: join(outdir, 'index.mjs'), bytes: output?.[1].bytes ?? 0 };
 }
 
+/** Splits a DOCTOR_PATTERNS_DIRS value (the platform's path delimiter, as in PATH). */
+export function patternDirsFromEnv(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(delimiter)
+    .filter((dir) => dir.trim() !== '')
+    .map((dir) => resolve(dir));
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { file, bytes } = await buildHandler(process.argv[2] ? resolve(process.argv[2]) : undefined);
+  const { file, bytes } = await buildHandler(process.argv[2] ? { outdir: resolve(process.argv[2]) } : {});
   console.log(`built ${file} (${(bytes / 1024).toFixed(1)} KiB)`);
 }

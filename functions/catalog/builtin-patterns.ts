@@ -7,8 +7,9 @@ export const BUILTIN_PATTERN_DIR = fileURLToPath(new URL('../../patterns/', impo
 
 /**
  * The built-in pattern files. From source this reads `patterns/`; the Lambda bundle
- * replaces this module with the same data inlined at build time (scripts/build.ts), so
- * the function needs neither the files nor a YAML parser.
+ * replaces this module with the same data, plus the user pattern folders named at build
+ * time (DOCTOR_PATTERNS_DIRS), inlined as JSON by scripts/build.ts, so the function needs
+ * neither the files nor a YAML parser.
  */
 export function builtinPatternSources(): PatternSource[] {
   return loadPatternDir(BUILTIN_PATTERN_DIR, 'builtin').map((source) => ({

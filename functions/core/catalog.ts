@@ -1,4 +1,5 @@
 import { formatPath, PatternError } from './errors';
+import { requiredLiterals } from './literals';
 import { type PatternFile, patternFileSchema } from './pattern';
 
 /** A pattern file's content before validation, with the file it came from. */
@@ -15,6 +16,11 @@ export interface PatternSource {
 /** One match block with its regular expressions compiled. */
 export interface CompiledMatch {
   readonly reason?: readonly RegExp[];
+  /**
+   * Lower-case literals of which any text matching `reason` contains one: a cheap
+   * `includes` test that spares most regular expression runs. Absent when not derivable.
+   */
+  readonly literals?: readonly string[];
   readonly notReason: readonly RegExp[];
   readonly stopCode?: readonly string[];
   readonly exitCode?: readonly number[];
@@ -70,14 +76,26 @@ export function compilePattern(source: PatternSource): CompiledPattern {
   const blocks = Array.isArray(pattern.match) ? pattern.match : [pattern.match];
   const matchers = blocks.map((block, index): CompiledMatch => {
     const field = Array.isArray(pattern.match) ? `match[${index}]` : 'match';
+    const literals = block.reason ? literalsOf(block.reason) : undefined;
     return {
       ...(block.reason ? { reason: compileRegexes(block.reason, `${field}.reason`, source.file) } : {}),
+      ...(literals ? { literals } : {}),
       notReason: compileRegexes(block.notReason ?? [], `${field}.notReason`, source.file),
       ...(block.stopCode ? { stopCode: block.stopCode } : {}),
       ...(block.exitCode ? { exitCode: block.exitCode } : {}),
     };
   });
   return { ...pattern, file: source.file, origin: source.origin, matchers };
+}
+
+function literalsOf(sources: readonly string[]): string[] | undefined {
+  const all: string[] = [];
+  for (const source of sources) {
+    const literals = requiredLiterals(source);
+    if (!literals) return undefined;
+    all.push(...literals);
+  }
+  return all;
 }
 
 function compileRegexes(sources: readonly string[], field: string, file: string): RegExp[] {

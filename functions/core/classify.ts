@@ -52,6 +52,8 @@ interface Candidate {
   readonly image?: string;
   readonly raw: string;
   readonly text: string;
+  /** `text` in lower case, for the literal prefilter. */
+  readonly lower: string;
   readonly truncated: boolean;
   readonly exitCode?: number;
 }
@@ -84,15 +86,22 @@ export function patternMatches(pattern: CompiledPattern, signal: StopSignal): bo
 function candidatesOf(signal: StopSignal): Candidate[] {
   const candidates: Candidate[] = [];
   const reason = normalizeText(signal.stoppedReason ?? '');
-  candidates.push({ origin: 'stoppedReason', raw: signal.stoppedReason ?? '', ...reason });
+  candidates.push({
+    origin: 'stoppedReason',
+    raw: signal.stoppedReason ?? '',
+    ...reason,
+    lower: reason.text.toLowerCase(),
+  });
   for (const container of signal.containers) {
     if (container.reason === undefined && container.exitCode === undefined) continue;
+    const text = normalizeText(container.reason ?? '');
     candidates.push({
       origin: 'container',
       container: container.name,
       image: container.image,
       raw: container.reason ?? '',
-      ...normalizeText(container.reason ?? ''),
+      ...text,
+      lower: text.text.toLowerCase(),
       exitCode: container.exitCode,
     });
   }
@@ -120,14 +129,19 @@ function matchBlock(
   if (block.exitCode && (candidate.exitCode === undefined || !block.exitCode.includes(candidate.exitCode))) return null;
   // A stop-code-only block speaks about the task, not about each container.
   if (!block.reason && !block.exitCode && candidate.origin !== 'stoppedReason') return null;
-  if (block.notReason.some((regex) => regex.test(candidate.text))) return null;
-  if (!block.reason) return true;
+  if (!block.reason) return excluded(block, candidate) ? null : true;
   if (candidate.text === '') return null;
+  if (block.literals && !block.literals.some((literal) => candidate.lower.includes(literal))) return null;
   for (const regex of block.reason) {
     const hit = regex.exec(candidate.text);
-    if (hit) return hit;
+    if (hit) return excluded(block, candidate) ? null : hit;
   }
   return null;
+}
+
+// Exclusions run only after a hit: most texts miss most patterns, so this is the cheap order.
+function excluded(block: CompiledMatch, candidate: Candidate): boolean {
+  return block.notReason.some((regex) => regex.test(candidate.text));
 }
 
 function fromPattern(
@@ -139,7 +153,7 @@ function fromPattern(
   const params: ReasonParams = { ...extractParams(candidate.text) };
   if (match !== true && match.groups) {
     for (const [name, value] of Object.entries(match.groups)) {
-      if (value !== undefined) (params as Record<string, string>)[name] = value;
+      if (value !== undefined) params[name] = value;
     }
   }
   if (pattern.step === 'image-pull' && params.image === undefined) {

@@ -3,6 +3,7 @@ import { type Classification, classify, type MatchedText } from './classify';
 import type { ReasonParams } from './params';
 import type { StoppedTask } from './stopped-task';
 import { CAUSES, type Cause, type Endpoint, type FindingStatus, type Severity, severityRank } from './taxonomy';
+import { fillPlaceholders } from './template';
 
 /** A ready-to-paste fix for one finding. */
 export interface Remediation {
@@ -117,6 +118,7 @@ export function buildDiagnosis(
 ): Diagnosis {
   const policy = options.policy ?? DEFAULT_ALERT_POLICY;
   const network = networkCheckFor(classification, options);
+  const values = placeholderValues(task, classification.params);
   return {
     kind: 'diagnosis',
     taskArn: task.taskArn,
@@ -128,8 +130,8 @@ export function buildDiagnosis(
     endpoints: classification.endpoints,
     findings: network.findings,
     network: { status: network.status, reason: network.reason },
-    explanation: classification.explanation,
-    remediation: classification.remediation,
+    explanation: fillPlaceholders(classification.explanation, values),
+    remediation: classification.remediation.map((step) => fillPlaceholders(step, values)),
     docs: classification.docs,
     params: classification.params,
     matched: classification.matched,
@@ -159,6 +161,18 @@ export function shouldAlert(classification: Pick<Classification, 'cause' | 'seve
   return (
     policy.causes.has(classification.cause) && severityRank(classification.severity) >= severityRank(policy.minSeverity)
   );
+}
+
+/** Values for `{{name}}` placeholders: the reason's parameters, then the task's own fields. */
+function placeholderValues(task: StoppedTask, params: ReasonParams): Record<string, string | undefined> {
+  return {
+    region: task.region ?? params.registryRegion,
+    cluster: task.cluster,
+    service: task.service,
+    taskDefinition: task.taskDefinitionArn?.split('/').pop(),
+    subnetId: task.eni?.subnetId,
+    ...params,
+  };
 }
 
 function networkCheckFor(classification: Classification, options: DiagnoseOptions): NetworkResult {

@@ -13,6 +13,8 @@ export interface ReasonParams {
   address?: string;
   roleArn?: string;
   url?: string;
+  /** Named groups of the matched pattern's regular expression. */
+  [group: string]: string | undefined;
 }
 
 const EXTRACTORS: ReadonlyArray<readonly [keyof ReasonParams, RegExp]> = [

@@ -88,6 +88,8 @@ export const patternFileSchema = z.strictObject({
   remediation: z._default(z.array(text(3)), []),
   docs: z._default(z.array(z.url()), []),
   examples: z.array(exampleSchema).check(z.minLength(1)),
+  /** Why the pattern has fewer than two real examples (the catalog asks for two where two exist). */
+  exampleScarcity: z.optional(text(10)),
   counterExamples: z._default(z.array(exampleSchema), []),
 });
 

@@ -1,16 +1,39 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { BUILTIN_PATTERN_DIR, builtinPatternSources } from '../../functions/catalog/builtin-patterns';
 import { loadCatalog } from '../../functions/catalog/catalog';
+import { renderCatalogMarkdown } from '../../functions/catalog/catalog-markdown';
 import { parsePatternFile } from '../../functions/catalog/load-pattern-dir';
 import { compileCatalog, type PatternSource } from '../../functions/core/catalog';
 import { checkCatalog, exampleSignal } from '../../functions/core/catalog-check';
 import { classify, patternMatches } from '../../functions/core/classify';
 import { PatternError } from '../../functions/core/errors';
 import { CAUSES } from '../../functions/core/taxonomy';
+import { placeholdersOf } from '../../functions/core/template';
 
 const catalog = loadCatalog();
+/** Patterns below this priority are generic fallbacks: they overlap other causes by design. */
+const FALLBACK_BELOW = 40;
+const KNOWN_PLACEHOLDERS = new Set([
+  'image',
+  'registryHost',
+  'registryRegion',
+  'secretArn',
+  'parameterName',
+  'logGroup',
+  'bucket',
+  'key',
+  'address',
+  'roleArn',
+  'url',
+  'region',
+  'cluster',
+  'service',
+  'taskDefinition',
+  'subnetId',
+]);
 
 /** A valid built-in pattern's data, cloned so a test can break one field. */
 function validPatternData(): Record<string, unknown> {
@@ -64,6 +87,54 @@ describe('built-in catalog', () => {
     );
     expect(expected('Your Spot Task was interrupted.', 'SpotInterruption')).toBe('expected');
     expect(expected('anything', 'SpotInterruption')).toBe('expected');
+  });
+
+  it('has two real examples per pattern, or says why there are fewer', () => {
+    for (const pattern of catalog.patterns) {
+      if (pattern.examples.length < 2) expect(pattern.exampleScarcity, `${pattern.id} has one example`).toBeDefined();
+      for (const example of pattern.examples) expect(example.source.length, pattern.id).toBeGreaterThan(3);
+    }
+  });
+
+  it('has a counter-example for every pattern', () => {
+    for (const pattern of catalog.patterns) expect(pattern.counterExamples.length, pattern.id).toBeGreaterThan(0);
+  });
+
+  it('never lets an example match, on its own, a non-fallback pattern of another cause', () => {
+    const specific = catalog.patterns.filter((p) => p.priority >= FALLBACK_BELOW);
+    const clashes: string[] = [];
+    for (const pattern of catalog.patterns) {
+      for (const example of pattern.examples) {
+        for (const other of specific) {
+          if (other.cause !== pattern.cause && patternMatches(other, exampleSignal(example))) {
+            clashes.push(
+              `${pattern.id} example "${example.reason ?? example.containerReason}" also matches ${other.id} (${other.cause})`,
+            );
+          }
+        }
+      }
+    }
+    expect(clashes).toEqual([]);
+  });
+
+  it('uses only placeholders the diagnosis can fill', () => {
+    for (const pattern of catalog.patterns) {
+      const groups = new Set(
+        pattern.matchers.flatMap((m) =>
+          (m.reason ?? []).flatMap((r) => [...r.source.matchAll(/\(\?<(\w+)>/g)].map((g) => g[1])),
+        ),
+      );
+      for (const text of [pattern.explanation, ...pattern.remediation]) {
+        for (const name of placeholdersOf(text)) {
+          expect(KNOWN_PLACEHOLDERS.has(name) || groups.has(name), `${pattern.id} uses {{${name}}}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('keeps patterns/CATALOG.md in step with the pattern files (run npm run catalog)', () => {
+    const onDisk = readFileSync(join(BUILTIN_PATTERN_DIR, 'CATALOG.md'), 'utf8');
+    expect(onDisk).toBe(renderCatalogMarkdown(catalog));
   });
 
   it('uses only taxonomy causes', () => {

@@ -1,10 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildHandler } from '../../scripts/build';
-import { demoEvent } from '../helpers/fixtures';
+import { demoEvent, ROOT } from '../helpers/fixtures';
 
 type Handler = (event: unknown) => Promise<Record<string, unknown>>;
 let handler: Handler;
@@ -12,7 +12,7 @@ let bundleBytes = 0;
 
 beforeAll(async () => {
   const outdir = mkdtempSync(join(tmpdir(), 'doctor-bundle-'));
-  const built = await buildHandler(outdir);
+  const built = await buildHandler({ outdir, extraPatternDirs: [] });
   bundleBytes = built.bytes;
   ({ handler } = (await import(pathToFileURL(built.file).href)) as { handler: Handler });
 });
@@ -48,6 +48,29 @@ async function invoke(
 }
 
 describe('built handler bundle', () => {
+  it('ships user patterns named at build time, overriding built-ins', async () => {
+    const patterns = mkdtempSync(join(tmpdir(), 'user-patterns-'));
+    const builtin = readFileSync(join(ROOT, 'patterns/out-of-memory.yaml'), 'utf8');
+    writeFileSync(
+      join(patterns, 'out-of-memory.yaml'),
+      builtin.replace(/^title: .*$/m, 'title: Team memory runbook applies'),
+    );
+    const outdir = mkdtempSync(join(tmpdir(), 'doctor-bundle-user-'));
+    const built = await buildHandler({ outdir, extraPatternDirs: [patterns] });
+    const custom = (await import(pathToFileURL(built.file).href)) as { handler: Handler };
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const result = await custom.handler(demoEvent('09-oom-killed.json'));
+    expect(result).toMatchObject({ diagnosis: { patternId: 'out-of-memory', title: 'Team memory runbook applies' } });
+  });
+
+  it('fails the build, naming the file, when a user pattern is invalid', async () => {
+    const patterns = mkdtempSync(join(tmpdir(), 'bad-patterns-'));
+    writeFileSync(join(patterns, 'broken.yaml'), 'id: broken\ncause: nope\n');
+    await expect(
+      buildHandler({ outdir: mkdtempSync(join(tmpdir(), 'x-')), extraPatternDirs: [patterns] }),
+    ).rejects.toThrow(/broken\.yaml/);
+  });
+
   it('is a single minified ESM file well under the 1 MB budget', () => {
     expect(bundleBytes).toBeGreaterThan(10_000);
     expect(bundleBytes).toBeLessThan(1_000_000);
