@@ -1,4 +1,5 @@
 import { formatPath, PatternError } from './errors';
+import { LiteralIndex } from './literal-index';
 import { requiredLiterals } from './literals';
 import { type PatternFile, patternFileSchema } from './pattern';
 
@@ -21,6 +22,8 @@ export interface CompiledMatch {
    * `includes` test that spares most regular expression runs. Absent when not derivable.
    */
   readonly literals?: readonly string[];
+  /** The same literals as ids in the catalog's {@link LiteralIndex}; set when the catalog is compiled. */
+  literalIds?: readonly number[];
   readonly notReason: readonly RegExp[];
   readonly stopCode?: readonly string[];
   readonly exitCode?: readonly number[];
@@ -38,6 +41,8 @@ export interface CompiledPattern extends PatternFile {
 export interface Catalog {
   readonly patterns: readonly CompiledPattern[];
   readonly byId: ReadonlyMap<string, CompiledPattern>;
+  /** Every pattern literal, found in one pass over a text. */
+  readonly literalIndex: LiteralIndex;
 }
 
 /**
@@ -52,7 +57,19 @@ export function compileCatalog(sources: readonly PatternSource[]): Catalog {
     byId.set(pattern.id, pattern);
   }
   const patterns = [...byId.values()].sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
-  return { patterns, byId };
+  const ids = new Map<string, number>();
+  for (const block of patterns.flatMap((p) => p.matchers)) {
+    if (!block.literals) continue;
+    block.literalIds = block.literals.map((literal) => {
+      let id = ids.get(literal);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(literal, id);
+      }
+      return id;
+    });
+  }
+  return { patterns, byId, literalIndex: new LiteralIndex([...ids.keys()]) };
 }
 
 /** Validates one pattern file. @throws PatternError */

@@ -54,6 +54,8 @@ interface Candidate {
   readonly text: string;
   /** `text` in lower case, for the literal prefilter. */
   readonly lower: string;
+  /** Which catalog literals occur in the text (by id), when classifying against a catalog. */
+  found?: Uint8Array;
   readonly truncated: boolean;
   readonly exitCode?: number;
 }
@@ -69,6 +71,7 @@ interface Candidate {
  */
 export function classify(signal: StopSignal, catalog: Catalog): Classification {
   const candidates = candidatesOf(signal);
+  for (const candidate of candidates) candidate.found = catalog.literalIndex.scan(candidate.lower);
   for (const pattern of catalog.patterns) {
     for (const candidate of candidates) {
       const match = matchCandidate(pattern, candidate, signal.stopCode);
@@ -131,12 +134,23 @@ function matchBlock(
   if (!block.reason && !block.exitCode && candidate.origin !== 'stoppedReason') return null;
   if (!block.reason) return excluded(block, candidate) ? null : true;
   if (candidate.text === '') return null;
-  if (block.literals && !block.literals.some((literal) => candidate.lower.includes(literal))) return null;
+  if (block.literals && !hasLiteral(block, candidate)) return null;
   for (const regex of block.reason) {
     const hit = regex.exec(candidate.text);
     if (hit) return excluded(block, candidate) ? null : hit;
   }
   return null;
+}
+
+function hasLiteral(block: CompiledMatch, candidate: Candidate): boolean {
+  const { found } = candidate;
+  const ids = block.literalIds;
+  if (found && ids) {
+    for (let i = 0; i < ids.length; i += 1) if (found[ids[i] as number] === 1) return true;
+    return false;
+  }
+  // A pattern checked on its own (not through a catalog) has no index.
+  return (block.literals ?? []).some((literal) => candidate.lower.includes(literal));
 }
 
 // Exclusions run only after a hit: most texts miss most patterns, so this is the cheap order.

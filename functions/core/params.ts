@@ -18,7 +18,8 @@ export interface ReasonParams {
 }
 
 const EXTRACTORS: ReadonlyArray<readonly [keyof ReasonParams, RegExp]> = [
-  ['secretArn', /\barn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:[\w/+=.@-]+/],
+  // Secret names may hold `!` (RDS-managed secrets: `rds!db-…`).
+  ['secretArn', /\barn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:[\w/+=.@!-]+/],
   ['parameterName', /\barn:aws[\w-]*:ssm:[\w-]+:\d{12}:parameter(\/[\w/.-]+)/],
   ['roleArn', /\barn:aws[\w-]*:(?:iam::\d{12}:role\/[\w+=,.@/-]+|sts::\d{12}:assumed-role\/[\w+=,.@/-]+)/],
   ['image', /failed to normalize image reference "([^"]+)"/],
@@ -35,7 +36,10 @@ const EXTRACTORS: ReadonlyArray<readonly [keyof ReasonParams, RegExp]> = [
   ['bucket', /\barn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/],
   ['bucket', /\bs3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/],
   ['key', /\b(?:arn:aws[\w-]*:s3:::|s3:\/\/)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(\S+?)(?=[\s,;'"]|$)/],
-  ['logGroup', /log group[:\s]+['"]?([\w./#-]+)/],
+  // From a log group ARN (`…:log-group:/ecs/app:log-stream:…`) or the awslogs-group option; prose like
+  // "the specified log group does not exist" names no group.
+  ['logGroup', /\blog-group:([\w./#-]+)/],
+  ['logGroup', /awslogs-group["':= ]+([\w./#-]+)/],
   ['address', /\b(\d{1,3}(?:\.\d{1,3}){3}:\d{1,5})\b/],
   ['url', /\bhttps?:\/\/[^\s"'<>]*[^\s"'<>:.,;)]/],
 ];
