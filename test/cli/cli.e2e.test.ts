@@ -134,7 +134,7 @@ describe('doctor explain', () => {
       'Essential container in task exited',
     ]);
     expect(jsonLines(run.stdout)[0]).toMatchObject({
-      patternId: 'essential-container-exited',
+      patternId: 'exit-code-1',
       containers: [{ exitCode: 1 }],
     });
   });
