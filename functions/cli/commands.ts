@@ -1,16 +1,24 @@
 import type { Catalog } from '../core/catalog';
 import { checkCatalog } from '../core/catalog-check';
 import { type Diagnosis, diagnose, type IgnoredInput } from '../core/diagnosis';
+import { diagnoseWithFacts } from '../core/network/diagnose-with-facts';
+import type { NetworkFacts } from '../core/network/facts';
 import type { StoppedTask } from '../core/stopped-task';
 import { type CliIo, EXIT } from './io';
+import { type FactsSource, factsFor } from './read-facts';
 import { readInputs } from './read-inputs';
 import { renderDiagnosis, renderIgnored } from './render-text';
 import { styleFor } from './style';
 
-const NO_FACTS = 'no network facts were supplied (network checks from --facts or --live come with the network issue)';
+const NO_FACTS = 'no network facts were supplied (pass --facts FILE or DIR, or --live)';
 
 /** `replay`: diagnose recorded events, tasks and describe-tasks output. */
-export function replay(paths: readonly string[], options: { json: boolean }, catalog: Catalog, io: CliIo): number {
+export function replay(
+  paths: readonly string[],
+  options: { json: boolean; facts?: FactsSource },
+  catalog: Catalog,
+  io: CliIo,
+): number {
   const style = styleFor(io.stdout, io.env);
   const errStyle = styleFor(io.stderr, io.env);
   const inputs = readInputs(paths, io.readStdin);
@@ -30,7 +38,18 @@ export function replay(paths: readonly string[], options: { json: boolean }, cat
       else blocks.push(renderIgnored(entry, where, style));
       continue;
     }
-    const diagnosis = diagnose(input.task, catalog, { networkUnavailable: NO_FACTS });
+    let facts: NetworkFacts | undefined;
+    let networkUnavailable = NO_FACTS;
+    if (options.facts) {
+      const found = factsFor(options.facts, input.file);
+      if (found.kind === 'error') {
+        counts.bad += 1;
+        io.stderr.write(`${errStyle.red('error')} ${found.error.message}\n`);
+      }
+      if (found.kind === 'facts') facts = found.facts;
+      else networkUnavailable = found.kind === 'none' ? found.reason : `facts unreadable: ${found.error.message}`;
+    }
+    const diagnosis = diagnoseWithFacts(input.task, catalog, facts, { networkUnavailable });
     counts.diagnosed += 1;
     if (diagnosis.alert) counts.alerts += 1;
     if (options.json) io.stdout.write(`${JSON.stringify({ ...diagnosis, file: input.file })}\n`);

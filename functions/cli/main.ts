@@ -4,6 +4,7 @@ import type { Catalog } from '../core/catalog';
 import { DoctorError } from '../core/errors';
 import { explain, listPatterns, replay, testPatterns } from './commands';
 import { type CliIo, EXIT } from './io';
+import { factsSource } from './read-facts';
 
 /**
  * Runs the CLI and returns its exit code: 0 all input read, 1 some input bad (or a
@@ -31,9 +32,19 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     )
     .argument('<paths...>', 'files, folders, or - for standard input')
     .option('--json', 'one diagnosis JSON object per line, in input order')
+    .option(
+      '--facts <path>',
+      'network facts snapshot for every event, or a folder of snapshots named like the event files',
+    )
     .addOption(patternsOption())
-    .action((paths: string[], options: { json?: boolean; patterns?: string[] }) => {
-      code = replay(paths, { json: options.json === true }, catalogFor(options.patterns), io);
+    .action((paths: string[], options: { json?: boolean; patterns?: string[]; facts?: string }) => {
+      const facts = options.facts === undefined ? undefined : factsSource(options.facts);
+      code = replay(
+        paths,
+        { json: options.json === true, ...(facts ? { facts } : {}) },
+        catalogFor(options.patterns),
+        io,
+      );
     });
 
   program

@@ -38,7 +38,10 @@ export function renderDiagnosis(d: Diagnosis, style: Style): string {
   if (d.endpoints.length > 0) row('needs', d.endpoints.join(', '));
   row('why', d.explanation);
   row('network', `${d.network.status}: ${d.network.reason}`);
-  for (const finding of d.findings) lines.push(...renderFinding(finding, style));
+  // Problems first, in the order that unblocks the task; passes only as a count.
+  for (const finding of d.findings.filter((f) => f.status !== 'pass')) lines.push(...renderFinding(finding, style));
+  const passed = d.findings.filter((f) => f.status === 'pass').length;
+  if (passed > 0) lines.push(...labelled('', style.green(`${passed} check(s) passed`), style));
   d.remediation.forEach((step, index) => {
     lines.push(...labelled(index === 0 ? 'fix' : '', `${index + 1}. ${step}`, style));
   });

@@ -1,0 +1,259 @@
+import type { Remediation } from '../diagnosis';
+import type { Endpoint } from '../taxonomy';
+
+/** Quotes a value for a POSIX shell when it holds anything but safe characters. */
+export function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Quotes a value as a JavaScript/TypeScript or HCL string literal. */
+function lit(value: string): string {
+  return JSON.stringify(value);
+}
+
+function identifier(endpoint: string): string {
+  return endpoint.replace(/[^a-z0-9]+/gi, '_');
+}
+
+function pascal(endpoint: string): string {
+  return endpoint
+    .split(/[^a-z0-9]+/i)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Creates a missing interface endpoint in the task's subnets, with private DNS. */
+export function createInterfaceEndpointFix(args: {
+  region: string;
+  vpcId: string;
+  endpoint: Endpoint;
+  subnetIds: readonly string[];
+  securityGroupIds: readonly string[];
+}): Remediation {
+  const service = `com.amazonaws.${args.region}.${args.endpoint}`;
+  const sgs = args.securityGroupIds.length > 0 ? args.securityGroupIds : ['<endpoint-security-group-id>'];
+  const q = (values: readonly string[]) => values.map(shellQuote).join(' ');
+  return {
+    summary: `Create the ${service} interface endpoint with private DNS in ${args.vpcId}`,
+    cli: [
+      `aws ec2 create-vpc-endpoint --region ${shellQuote(args.region)} --vpc-id ${shellQuote(args.vpcId)}`,
+      `--vpc-endpoint-type Interface --service-name ${shellQuote(service)}`,
+      `--subnet-ids ${q(args.subnetIds)} --security-group-ids ${q(sgs)} --private-dns-enabled`,
+    ].join(' '),
+    terraform: [
+      `resource "aws_vpc_endpoint" ${lit(identifier(args.endpoint))} {`,
+      `  vpc_id              = ${lit(args.vpcId)}`,
+      `  service_name        = ${lit(service)}`,
+      `  vpc_endpoint_type   = "Interface"`,
+      `  subnet_ids          = [${args.subnetIds.map(lit).join(', ')}]`,
+      `  security_group_ids  = [${sgs.map(lit).join(', ')}]`,
+      '  private_dns_enabled = true',
+      '}',
+    ].join('\n'),
+    cdk: [
+      `new ec2.InterfaceVpcEndpoint(this, ${lit(`${pascal(args.endpoint)}Endpoint`)}, {`,
+      `  vpc: ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: ${lit(args.vpcId)} }),`,
+      `  service: new ec2.InterfaceVpcEndpointAwsService(${lit(args.endpoint)}),`,
+      `  subnets: { subnetFilters: [ec2.SubnetFilter.byIds([${args.subnetIds.map(lit).join(', ')}])] },`,
+      `  securityGroups: [${sgs.map((sg, i) => `ec2.SecurityGroup.fromSecurityGroupId(this, ${lit(`EndpointSg${i}`)}, ${lit(sg)})`).join(', ')}],`,
+      '  privateDnsEnabled: true,',
+      '});',
+    ].join('\n'),
+  };
+}
+
+/** Turns on private DNS for an existing interface endpoint. */
+export function enablePrivateDnsFix(args: { region: string; vpcEndpointId: string; endpoint: Endpoint }): Remediation {
+  return {
+    summary: `Turn on private DNS for ${args.vpcEndpointId} (${args.endpoint})`,
+    cli: `aws ec2 modify-vpc-endpoint --region ${shellQuote(args.region)} --vpc-endpoint-id ${shellQuote(args.vpcEndpointId)} --private-dns-enabled`,
+    terraform: `# on the aws_vpc_endpoint for ${args.vpcEndpointId}\n  private_dns_enabled = true`,
+    cdk: '// on the InterfaceVpcEndpoint\nprivateDnsEnabled: true,',
+  };
+}
+
+/** Associates the s3 gateway endpoint with the task subnet's route table, or creates it. */
+export function s3GatewayFix(args: {
+  region: string;
+  vpcId: string;
+  routeTableId: string;
+  vpcEndpointId?: string;
+}): Remediation {
+  const service = `com.amazonaws.${args.region}.s3`;
+  if (args.vpcEndpointId) {
+    return {
+      summary: `Associate the s3 gateway endpoint ${args.vpcEndpointId} with route table ${args.routeTableId}`,
+      cli: `aws ec2 modify-vpc-endpoint --region ${shellQuote(args.region)} --vpc-endpoint-id ${shellQuote(args.vpcEndpointId)} --add-route-table-ids ${shellQuote(args.routeTableId)}`,
+      terraform: [
+        'resource "aws_vpc_endpoint_route_table_association" "s3" {',
+        `  vpc_endpoint_id = ${lit(args.vpcEndpointId)}`,
+        `  route_table_id  = ${lit(args.routeTableId)}`,
+        '}',
+      ].join('\n'),
+      cdk: `new ec2.CfnVPCEndpoint(this, 'S3Gateway', { vpcId: ${lit(args.vpcId)}, serviceName: ${lit(service)}, vpcEndpointType: 'Gateway', routeTableIds: [${lit(args.routeTableId)}] }); // or add ${args.routeTableId} to the existing endpoint's routeTableIds`,
+    };
+  }
+  return {
+    summary: `Create the ${service} gateway endpoint on route table ${args.routeTableId}`,
+    cli: `aws ec2 create-vpc-endpoint --region ${shellQuote(args.region)} --vpc-id ${shellQuote(args.vpcId)} --vpc-endpoint-type Gateway --service-name ${shellQuote(service)} --route-table-ids ${shellQuote(args.routeTableId)}`,
+    terraform: [
+      'resource "aws_vpc_endpoint" "s3" {',
+      `  vpc_id            = ${lit(args.vpcId)}`,
+      `  service_name      = ${lit(service)}`,
+      '  vpc_endpoint_type = "Gateway"',
+      `  route_table_ids   = [${lit(args.routeTableId)}]`,
+      '}',
+    ].join('\n'),
+    cdk: `new ec2.CfnVPCEndpoint(this, 'S3Gateway', { vpcId: ${lit(args.vpcId)}, serviceName: ${lit(service)}, vpcEndpointType: 'Gateway', routeTableIds: [${lit(args.routeTableId)}] });`,
+  };
+}
+
+/** Turns on a VPC DNS attribute. */
+export function vpcDnsFix(args: {
+  region: string;
+  vpcId: string;
+  attribute: 'enableDnsSupport' | 'enableDnsHostnames';
+}): Remediation {
+  const flag = args.attribute === 'enableDnsSupport' ? 'enable-dns-support' : 'enable-dns-hostnames';
+  const tf = args.attribute === 'enableDnsSupport' ? 'enable_dns_support' : 'enable_dns_hostnames';
+  return {
+    summary: `Turn on ${args.attribute} for ${args.vpcId}`,
+    cli: `aws ec2 modify-vpc-attribute --region ${shellQuote(args.region)} --vpc-id ${shellQuote(args.vpcId)} --${flag} '{"Value":true}'`,
+    terraform: `# on the aws_vpc for ${args.vpcId}\n  ${tf} = true`,
+    cdk: `// on the ec2.Vpc\n${args.attribute}: true,`,
+  };
+}
+
+/** Lets the task's security group in on 443 to an endpoint's security group. */
+export function endpointIngressFix(args: {
+  region: string;
+  endpointGroupId: string;
+  taskGroupId?: string;
+  cidr?: string;
+}): Remediation {
+  const source = args.taskGroupId
+    ? {
+        cli: `UserIdGroupPairs=[{GroupId=${args.taskGroupId}}]`,
+        tf: `referenced_security_group_id = ${lit(args.taskGroupId)}`,
+        cdk: `ec2.Peer.securityGroupId(${lit(args.taskGroupId)})`,
+        text: args.taskGroupId,
+      }
+    : {
+        cli: `IpRanges=[{CidrIp=${args.cidr}}]`,
+        tf: `cidr_ipv4 = ${lit(args.cidr ?? '')}`,
+        cdk: `ec2.Peer.ipv4(${lit(args.cidr ?? '')})`,
+        text: args.cidr ?? '',
+      };
+  return {
+    summary: `Allow inbound TCP 443 on ${args.endpointGroupId} from ${source.text}`,
+    cli: `aws ec2 authorize-security-group-ingress --region ${shellQuote(args.region)} --group-id ${shellQuote(args.endpointGroupId)} --ip-permissions ${shellQuote(`IpProtocol=tcp,FromPort=443,ToPort=443,${source.cli}`)}`,
+    terraform: [
+      'resource "aws_vpc_security_group_ingress_rule" "endpoint_https_from_task" {',
+      `  security_group_id = ${lit(args.endpointGroupId)}`,
+      '  ip_protocol       = "tcp"',
+      '  from_port         = 443',
+      '  to_port           = 443',
+      `  ${source.tf}`,
+      '}',
+    ].join('\n'),
+    cdk: `ec2.SecurityGroup.fromSecurityGroupId(this, 'EndpointSg', ${lit(args.endpointGroupId)}).addIngressRule(${source.cdk}, ec2.Port.tcp(443));`,
+  };
+}
+
+/** Lets the task's security group out on 443 to a CIDR or a prefix list. */
+export function taskEgressFix(args: {
+  region: string;
+  taskGroupId: string;
+  cidr?: string;
+  prefixListId?: string;
+}): Remediation {
+  const dest = args.prefixListId
+    ? {
+        cli: `PrefixListIds=[{PrefixListId=${args.prefixListId}}]`,
+        tf: `prefix_list_id = ${lit(args.prefixListId)}`,
+        cdk: `ec2.Peer.prefixList(${lit(args.prefixListId)})`,
+        text: args.prefixListId,
+      }
+    : {
+        cli: `IpRanges=[{CidrIp=${args.cidr}}]`,
+        tf: `cidr_ipv4 = ${lit(args.cidr ?? '')}`,
+        cdk: `ec2.Peer.ipv4(${lit(args.cidr ?? '')})`,
+        text: args.cidr ?? '',
+      };
+  return {
+    summary: `Allow outbound TCP 443 on ${args.taskGroupId} to ${dest.text}`,
+    cli: `aws ec2 authorize-security-group-egress --region ${shellQuote(args.region)} --group-id ${shellQuote(args.taskGroupId)} --ip-permissions ${shellQuote(`IpProtocol=tcp,FromPort=443,ToPort=443,${dest.cli}`)}`,
+    terraform: [
+      'resource "aws_vpc_security_group_egress_rule" "task_https" {',
+      `  security_group_id = ${lit(args.taskGroupId)}`,
+      '  ip_protocol       = "tcp"',
+      '  from_port         = 443',
+      '  to_port           = 443',
+      `  ${dest.tf}`,
+      '}',
+    ].join('\n'),
+    cdk: `ec2.SecurityGroup.fromSecurityGroupId(this, 'TaskSg', ${lit(args.taskGroupId)}).addEgressRule(${dest.cdk}, ec2.Port.tcp(443));`,
+  };
+}
+
+/** Adds a NACL entry allowing TCP on a port range. */
+export function naclEntryFix(args: {
+  region: string;
+  networkAclId: string;
+  direction: 'ingress' | 'egress';
+  from: number;
+  to: number;
+  cidr: string;
+  ruleNumber: number;
+}): Remediation {
+  return {
+    summary: `Allow ${args.direction} TCP ${args.from}-${args.to} ${args.direction === 'ingress' ? 'from' : 'to'} ${args.cidr} in ${args.networkAclId}`,
+    cli: `aws ec2 create-network-acl-entry --region ${shellQuote(args.region)} --network-acl-id ${shellQuote(args.networkAclId)} --${args.direction} --rule-number ${args.ruleNumber} --protocol tcp --port-range From=${args.from},To=${args.to} --cidr-block ${shellQuote(args.cidr)} --rule-action allow`,
+    terraform: [
+      `resource "aws_network_acl_rule" "${args.direction}_${args.from}_${args.to}" {`,
+      `  network_acl_id = ${lit(args.networkAclId)}`,
+      `  rule_number    = ${args.ruleNumber}`,
+      `  egress         = ${args.direction === 'egress'}`,
+      '  protocol       = "tcp"',
+      '  rule_action    = "allow"',
+      `  cidr_block     = ${lit(args.cidr)}`,
+      `  from_port      = ${args.from}`,
+      `  to_port        = ${args.to}`,
+      '}',
+    ].join('\n'),
+    cdk: `new ec2.CfnNetworkAclEntry(this, 'NaclEntry${args.ruleNumber}', { networkAclId: ${lit(args.networkAclId)}, ruleNumber: ${args.ruleNumber}, egress: ${args.direction === 'egress'}, protocol: 6, ruleAction: 'allow', cidrBlock: ${lit(args.cidr)}, portRange: { from: ${args.from}, to: ${args.to} } });`,
+  };
+}
+
+/** Routes the subnet's internet traffic through a NAT gateway. */
+export function natRouteFix(args: { region: string; routeTableId: string }): Remediation {
+  return {
+    summary: `Route 0.0.0.0/0 from ${args.routeTableId} to a NAT gateway (in a public subnet of the VPC)`,
+    cli: `aws ec2 create-route --region ${shellQuote(args.region)} --route-table-id ${shellQuote(args.routeTableId)} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-gateway-id>`,
+    terraform: [
+      'resource "aws_route" "default_via_nat" {',
+      `  route_table_id         = ${lit(args.routeTableId)}`,
+      '  destination_cidr_block = "0.0.0.0/0"',
+      '  nat_gateway_id         = aws_nat_gateway.this.id',
+      '}',
+    ].join('\n'),
+    cdk: `new ec2.CfnRoute(this, 'DefaultViaNat', { routeTableId: ${lit(args.routeTableId)}, destinationCidrBlock: '0.0.0.0/0', natGatewayId: natGateway.ref });`,
+  };
+}
+
+/** Gives a service's tasks a public IP (public subnet routed to an internet gateway). */
+export function assignPublicIpFix(args: {
+  region: string;
+  cluster: string;
+  service: string;
+  subnetId: string;
+  securityGroupIds: readonly string[];
+}): Remediation {
+  const config = `awsvpcConfiguration={subnets=[${args.subnetId}],securityGroups=[${args.securityGroupIds.join(',')}],assignPublicIp=ENABLED}`;
+  return {
+    summary: `Give the tasks of ${args.service} a public IP (assignPublicIp=ENABLED), or move them to a private subnet with a NAT gateway`,
+    cli: `aws ecs update-service --region ${shellQuote(args.region)} --cluster ${shellQuote(args.cluster)} --service ${shellQuote(args.service)} --network-configuration ${shellQuote(config)}`,
+    terraform: '# in the aws_ecs_service network_configuration block\n  assign_public_ip = true',
+    cdk: '// on the ecs.FargateService\nassignPublicIp: true,',
+  };
+}
