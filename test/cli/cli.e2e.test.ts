@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CAUSES, FINDING_STATUSES } from '../../functions/core/taxonomy';
 import { jsonLines, runCli } from '../helpers/cli';
-import { DEMO_DIR, demoEvent, demoEventFiles } from '../helpers/fixtures';
+import { DEMO_DIR, demoEvent, demoEventFiles, ROOT } from '../helpers/fixtures';
 
 const SEED_000 =
   'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:ap-northeast-1:5394593...';
@@ -110,6 +110,71 @@ describe('doctor replay', () => {
     const run = runCli(['replay', join(DEMO_DIR, '09-oom-killed.json')], { env: { NO_COLOR: '', FORCE_COLOR: '1' } });
     // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting ANSI escapes are present
     expect(run.stdout).toMatch(/\u001b\[31m/);
+  });
+});
+
+describe('doctor replay --facts', () => {
+  const FACTS = join(ROOT, 'test/fixtures/facts');
+
+  it('prints, for each broken demo snapshot, a fail finding naming the gap with the snapshot IDs in the fix', () => {
+    const run = runCli(['replay', '--json', DEMO_DIR, '--facts', join(FACTS, 'demo')]);
+    expect(run.code).toBe(0);
+    const byFile = Object.fromEntries(jsonLines(run.stdout).map((l) => [String(l.file).split('/').pop(), l]));
+    const expectations: Array<[string, string, RegExp]> = [
+      [
+        '01-seed000-secretsmanager-private-dns-off.json',
+        'secretsmanager',
+        /--vpc-endpoint-id vpce-\w+ --private-dns-enabled/,
+      ],
+      [
+        '02-seed000-pv13-ecr-dkr-timeout.json',
+        'ecr.dkr',
+        /create-vpc-endpoint .*--vpc-id vpc-\w+ .*com\.amazonaws\.ap-northeast-1\.ecr\.dkr/,
+      ],
+      ['04-seed002-logs-unreachable.json', 'logs', /authorize-security-group-ingress .*--group-id sg-\w+/],
+      ['07-seed004-ssm-parameter-network-2024.json', 'ssm', /create-vpc-endpoint .*ssm/],
+      ['08-dockerhub-pull-timeout.json', 'internet', /update-service .*assignPublicIp=ENABLED/],
+    ];
+    for (const [file, endpoint, cli] of expectations) {
+      const d = byFile[file] as { network: { status: string }; findings: Array<Record<string, unknown>> };
+      expect(d.network.status, file).toBe('checked');
+      const failure = d.findings.find((f) => f.status === 'fail' && f.endpoint === endpoint);
+      expect(failure, `${file} fails on ${endpoint}`).toBeDefined();
+      expect(String(failure?.message)).toContain(endpoint === 'internet' ? 'public IP' : endpoint);
+      expect((failure?.fix as { cli?: string } | undefined)?.cli).toMatch(cli);
+    }
+    expect(byFile['09-oom-killed.json']).toMatchObject({ network: { status: 'skipped' } });
+  });
+
+  it('uses one snapshot file for every event', () => {
+    const run = runCli([
+      'replay',
+      '--json',
+      '--facts',
+      join(FACTS, 'seed000-good.json'),
+      join(DEMO_DIR, '01-seed000-secretsmanager-private-dns-off.json'),
+    ]);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ network: { status: 'checked' } });
+  });
+
+  it('exits 2 when the --facts path does not exist', () => {
+    const run = runCli(['replay', '--facts', join(FACTS, 'nope.json'), DEMO_DIR]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('nope.json: no such file or directory');
+  });
+
+  it('reports a malformed snapshot with its path and field, and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facts-'));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ version: 2 }));
+    const run = runCli([
+      'replay',
+      '--json',
+      '--facts',
+      join(dir, 'bad.json'),
+      join(DEMO_DIR, '01-seed000-secretsmanager-private-dns-off.json'),
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${join(dir, 'bad.json')}: field version:`);
   });
 });
 

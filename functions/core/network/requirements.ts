@@ -10,7 +10,12 @@ export interface Requirement {
   readonly reasons: readonly string[];
   /** The step that failed depends on it: its findings come first. */
   readonly failedStep: boolean;
+  /** The task cannot start without it (ECS Exec's ssmmessages, for one, is only needed later). */
+  readonly neededToStart: boolean;
 }
+
+/** Endpoints a task uses only once it runs: their absence cannot be why it failed to start. */
+const AFTER_START: ReadonlySet<Endpoint> = new Set<Endpoint>(['ssmmessages']);
 
 /** The interface endpoints a task can need (s3 is a gateway endpoint; internet is a path). */
 export const INTERFACE_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>([
@@ -55,7 +60,7 @@ export function requirementsOf(
   // Fargate 1.3.0 and earlier fetch registry auth, secrets and logs through the platform, not the task ENI.
   const legacyFargate = fargate && /^1\.[0-3]\./.test(task.platformVersion ?? '');
 
-  for (const endpoint of classification.endpoints) need(endpoint, 'the step that failed uses it', true);
+  for (const endpoint of classification.endpoints) need(endpoint, 'the step that failed', true);
 
   const containers =
     taskDefinition?.containers ??
@@ -93,5 +98,10 @@ export function requirementsOf(
     need('ecs-telemetry', 'the ECS agent telemetry');
     need('ecs', 'the ECS agent registration');
   }
-  return [...needs].map(([endpoint, { reasons, failedStep }]) => ({ endpoint, reasons, failedStep }));
+  return [...needs].map(([endpoint, { reasons, failedStep }]) => ({
+    endpoint,
+    reasons,
+    failedStep,
+    neededToStart: failedStep || !AFTER_START.has(endpoint),
+  }));
 }

@@ -255,7 +255,7 @@ function internetRule(context: Context): Finding[] {
     finding(
       'internet-path',
       'fail',
-      `subnet ${facts.task.subnetId} has no route to the internet (no NAT gateway), and no VPC endpoint serves ${needs.reasons.join('; ')}`,
+      `subnet ${facts.task.subnetId} has no route to the internet (no NAT gateway), and no VPC endpoint can serve what needs it`,
       [...evidence, internet.why],
       facts.routeTable ? natRouteFix({ region, routeTableId: facts.routeTable.routeTableId }) : null,
       'internet',
@@ -304,12 +304,13 @@ function interfaceEndpoints(context: Context): Finding[] {
         const existingSgs = [
           ...new Set((facts.endpoints ?? []).filter((e) => e.type === 'Interface').flatMap((e) => e.securityGroupIds)),
         ];
+        // ECS Exec's endpoint is only used once the task runs: its absence earns a warning, not the blame.
         out.push(
           finding(
             `endpoint:${name}`,
-            'fail',
-            `VPC ${vpcId} has no ${service} interface endpoint and subnet ${facts.task.subnetId} has no route to the internet`,
-            [why, internet.why],
+            requirement.neededToStart ? 'fail' : 'warn',
+            `VPC ${vpcId} has no ${service} interface endpoint and subnet ${facts.task.subnetId} cannot reach the internet (${internet.why})`,
+            [why],
             createInterfaceEndpointFix({
               region,
               vpcId,

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../../functions/catalog/catalog';
+import { diagnoseWithFacts } from '../../../functions/core/network/diagnose-with-facts';
+import { parseNetworkFacts } from '../../../functions/core/network/facts-schema';
+import { readTaskInputs, type StoppedTask } from '../../../functions/core/stopped-task';
+import { demoEvent, fixture } from '../../helpers/fixtures';
+
+const catalog = loadCatalog();
+
+function taskOf(event: string): StoppedTask {
+  const [input] = readTaskInputs(demoEvent(event));
+  if (input?.kind !== 'task') throw new Error(`${event} is not a stopped task`);
+  return input.task;
+}
+
+/** Non-pass findings as `status id`, in the order the diagnosis gives them. */
+function problems(facts: string, event: string): string[] {
+  const d = diagnoseWithFacts(taskOf(event), catalog, parseNetworkFacts(fixture(`facts/${facts}.json`), facts));
+  expect(d.network.status).toBe('checked');
+  return d.findings.filter((f) => f.status !== 'pass').map((f) => `${f.status} ${f.id}`);
+}
+
+const E01 = '01-seed000-secretsmanager-private-dns-off.json';
+const E02 = '02-seed000-pv13-ecr-dkr-timeout.json';
+const E03 = '03-seed001-ecr-api-auth-timeout-2024.json';
+const E04 = '04-seed002-logs-unreachable.json';
+const E06 = '06-seed003-ecr-pull-api-error-500.json';
+const E07 = '07-seed004-ssm-parameter-network-2024.json';
+const E08 = '08-dockerhub-pull-timeout.json';
+const E17 = '17-cross-region-ecr.json';
+
+describe('network scenarios (test/fixtures/facts)', () => {
+  it.each([
+    // Every seed architecture passes.
+    ['seed000-good', E01, []],
+    ['seed000-good', E02, []],
+    ['seed001-good', E03, []],
+    ['seed002-good', E04, []],
+    ['seed004-good', E07, []],
+    // NAT and no endpoints: AWS services are reached through the NAT.
+    ['nat-no-endpoints', E08, []],
+    // Seed 000's experiment: private DNS off on the secretsmanager endpoint.
+    ['seed000-secretsmanager-private-dns-off', E01, ['fail private-dns:secretsmanager']],
+    // PV 1.4 needs ecr.api; PV 1.3 does not.
+    ['seed000-no-ecr-api', E01, ['fail endpoint:ecr.api']],
+    ['seed000-no-ecr-api', E02, []],
+    ['seed000-no-ecr-dkr', E02, ['fail endpoint:ecr.dkr']],
+    ['s3-gateway-missing-from-route-table', E01, ['fail s3-gateway']],
+    ['main-route-table-without-s3', E01, ['fail s3-gateway']],
+    ['nacl-blocks-ephemeral', E01, ['fail nacl:s3']],
+    ['subnet-no-free-ips', E01, ['fail subnet-free-ips']],
+    ['custom-dhcp-dns', E01, ['warn dhcp-dns']],
+    // ECS Exec without ssmmessages: worth a warning, but not why the task failed to start.
+    ['seed001-no-ssmmessages', E03, ['warn endpoint:ssmmessages']],
+    ['seed001-dns-hostnames-off', E03, ['fail vpc-dns-hostnames']],
+    [
+      'seed002-endpoint-sg-no-443-from-task',
+      E04,
+      ['fail endpoint-sg:logs', 'fail endpoint-sg:ecr.dkr', 'fail endpoint-sg:ecr.api'],
+    ],
+    ['seed002-task-sg-no-egress-443', E04, ['fail task-egress:endpoints', 'fail task-egress:s3']],
+    // Seed 004: an endpoint only in another zone works: warn, not fail.
+    [
+      'seed004-endpoint-only-other-az',
+      E07,
+      ['warn endpoint-az:ssm', 'warn endpoint-az:ecr.dkr', 'warn endpoint-az:ecr.api', 'warn endpoint-az:logs'],
+    ],
+    ['seed004-no-ssm', E07, ['fail endpoint:ssm']],
+    ['public-subnet-no-public-ip', E08, ['fail public-subnet-public-ip', 'fail endpoint:logs']],
+    ['cross-region-ecr', E17, ['fail internet-path']],
+    ['ec2-launch-type-no-ecs-agent', E06, ['fail endpoint:ecs-agent', 'fail endpoint:ecs-telemetry']],
+  ])('%s with %s reports exactly %j', (facts, event, expected) => {
+    expect(problems(facts, event)).toEqual(expected);
+  });
+
+  it('puts the fix with the real IDs in a failing finding', () => {
+    const d = diagnoseWithFacts(
+      taskOf(E01),
+      catalog,
+      parseNetworkFacts(fixture('facts/seed000-secretsmanager-private-dns-off.json')),
+    );
+    const [failure] = d.findings;
+    expect(failure).toMatchObject({ status: 'fail', endpoint: 'secretsmanager' });
+    expect(failure?.message).toContain('private DNS off');
+    expect(failure?.fix?.cli).toBe(
+      'aws ec2 modify-vpc-endpoint --region ap-northeast-1 --vpc-endpoint-id vpce-036a18b3f1466c327 --private-dns-enabled',
+    );
+  });
+
+  it('names the main route table when the subnet has no association of its own', () => {
+    const d = diagnoseWithFacts(
+      taskOf(E01),
+      catalog,
+      parseNetworkFacts(fixture('facts/main-route-table-without-s3.json')),
+    );
+    const s3 = d.findings.find((f) => f.id === 's3-gateway');
+    expect(s3?.message).toMatch(/main route table/);
+    expect(s3?.fix?.cli).toMatch(/^aws ec2 modify-vpc-endpoint .* --add-route-table-ids rtb-/);
+  });
+
+  it('does not judge a network the facts do not describe', () => {
+    const facts = parseNetworkFacts(fixture('facts/seed002-good.json'));
+    const d = diagnoseWithFacts(taskOf(E01), catalog, facts);
+    expect(d.network.status).toBe('skipped');
+    expect(d.network.reason).toMatch(/the facts describe subnet .* but the task ran in subnet-/);
+  });
+
+  it('answers unknown, naming the permission, when a Describe call was denied', () => {
+    const raw = fixture<Record<string, unknown>>('facts/seed000-good.json');
+    const facts = parseNetworkFacts({
+      ...raw,
+      endpoints: null,
+      unavailable: [
+        { call: 'DescribeVpcEndpoints', reason: 'UnauthorizedOperation', permission: 'ec2:DescribeVpcEndpoints' },
+      ],
+    });
+    const d = diagnoseWithFacts(taskOf(E01), catalog, facts);
+    expect(d.network.status).toBe('partial');
+    const unknown = d.findings.filter((f) => f.status === 'unknown');
+    expect(unknown.map((f) => f.id)).toContain('endpoint:secretsmanager');
+    expect(unknown.some((f) => f.message.includes('ec2:DescribeVpcEndpoints'))).toBe(true);
+    expect(d.findings.filter((f) => f.status === 'pass' && f.id.startsWith('endpoint:'))).toEqual([]);
+  });
+
+  it('rejects a malformed snapshot naming the field and file', () => {
+    const raw = fixture<Record<string, unknown>>('facts/seed000-good.json');
+    expect(() => parseNetworkFacts({ ...raw, subnet: { subnetId: 1 } }, 'facts.json')).toThrow(
+      /^facts\.json: field subnet\.subnetId: /,
+    );
+  });
+});
