@@ -124,75 +124,55 @@ export function vpcDnsFix(args: {
   };
 }
 
-/** Lets the task's security group in on 443 to an endpoint's security group. */
-export function endpointIngressFix(args: {
-  region: string;
-  endpointGroupId: string;
-  taskGroupId?: string;
-  cidr?: string;
-}): Remediation {
-  const source = args.taskGroupId
-    ? {
-        cli: `UserIdGroupPairs=[{GroupId=${args.taskGroupId}}]`,
-        tf: `referenced_security_group_id = ${lit(args.taskGroupId)}`,
-        cdk: `ec2.Peer.securityGroupId(${lit(args.taskGroupId)})`,
-        text: args.taskGroupId,
-      }
-    : {
-        cli: `IpRanges=[{CidrIp=${args.cidr}}]`,
-        tf: `cidr_ipv4 = ${lit(args.cidr ?? '')}`,
-        cdk: `ec2.Peer.ipv4(${lit(args.cidr ?? '')})`,
-        text: args.cidr ?? '',
-      };
-  return {
-    summary: `Allow inbound TCP 443 on ${args.endpointGroupId} from ${source.text}`,
-    cli: `aws ec2 authorize-security-group-ingress --region ${shellQuote(args.region)} --group-id ${shellQuote(args.endpointGroupId)} --ip-permissions ${shellQuote(`IpProtocol=tcp,FromPort=443,ToPort=443,${source.cli}`)}`,
-    terraform: [
-      'resource "aws_vpc_security_group_ingress_rule" "endpoint_https_from_task" {',
-      `  security_group_id = ${lit(args.endpointGroupId)}`,
-      '  ip_protocol       = "tcp"',
-      '  from_port         = 443',
-      '  to_port           = 443',
-      `  ${source.tf}`,
-      '}',
-    ].join('\n'),
-    cdk: `ec2.SecurityGroup.fromSecurityGroupId(this, 'EndpointSg', ${lit(args.endpointGroupId)}).addIngressRule(${source.cdk}, ec2.Port.tcp(443));`,
-  };
-}
+/** The other side of a security group rule: another group, a CIDR, or a managed prefix list. */
+export type RulePeer = { readonly groupId: string } | { readonly cidr: string } | { readonly prefixListId: string };
 
-/** Lets the task's security group out on 443 to a CIDR or a prefix list. */
-export function taskEgressFix(args: {
+/**
+ * Adds an HTTPS (TCP 443) rule to a security group: inbound on an endpoint's group from the
+ * task, or outbound on the task's group to endpoints, S3 or the internet.
+ */
+export function securityGroupHttpsFix(args: {
   region: string;
-  taskGroupId: string;
-  cidr?: string;
-  prefixListId?: string;
+  groupId: string;
+  direction: 'ingress' | 'egress';
+  peer: RulePeer;
 }): Remediation {
-  const dest = args.prefixListId
-    ? {
-        cli: `PrefixListIds=[{PrefixListId=${args.prefixListId}}]`,
-        tf: `prefix_list_id = ${lit(args.prefixListId)}`,
-        cdk: `ec2.Peer.prefixList(${lit(args.prefixListId)})`,
-        text: args.prefixListId,
-      }
-    : {
-        cli: `IpRanges=[{CidrIp=${args.cidr}}]`,
-        tf: `cidr_ipv4 = ${lit(args.cidr ?? '')}`,
-        cdk: `ec2.Peer.ipv4(${lit(args.cidr ?? '')})`,
-        text: args.cidr ?? '',
-      };
+  const { peer } = args;
+  const side =
+    'groupId' in peer
+      ? {
+          cli: `UserIdGroupPairs=[{GroupId=${peer.groupId}}]`,
+          tf: `referenced_security_group_id = ${lit(peer.groupId)}`,
+          cdk: `ec2.Peer.securityGroupId(${lit(peer.groupId)})`,
+          text: peer.groupId,
+        }
+      : 'prefixListId' in peer
+        ? {
+            cli: `PrefixListIds=[{PrefixListId=${peer.prefixListId}}]`,
+            tf: `prefix_list_id = ${lit(peer.prefixListId)}`,
+            cdk: `ec2.Peer.prefixList(${lit(peer.prefixListId)})`,
+            text: peer.prefixListId,
+          }
+        : {
+            cli: `IpRanges=[{CidrIp=${peer.cidr}}]`,
+            tf: `cidr_ipv4 = ${lit(peer.cidr)}`,
+            cdk: `ec2.Peer.ipv4(${lit(peer.cidr)})`,
+            text: peer.cidr,
+          };
+  const inbound = args.direction === 'ingress';
   return {
-    summary: `Allow outbound TCP 443 on ${args.taskGroupId} to ${dest.text}`,
-    cli: `aws ec2 authorize-security-group-egress --region ${shellQuote(args.region)} --group-id ${shellQuote(args.taskGroupId)} --ip-permissions ${shellQuote(`IpProtocol=tcp,FromPort=443,ToPort=443,${dest.cli}`)}`,
+    summary: `Allow ${inbound ? 'inbound' : 'outbound'} TCP 443 on ${args.groupId} ${inbound ? 'from' : 'to'} ${side.text}`,
+    cli: `aws ec2 authorize-security-group-${args.direction} --region ${shellQuote(args.region)} --group-id ${shellQuote(args.groupId)} --ip-permissions ${shellQuote(`IpProtocol=tcp,FromPort=443,ToPort=443,${side.cli}`)}`,
     terraform: [
-      'resource "aws_vpc_security_group_egress_rule" "task_https" {',
-      `  security_group_id = ${lit(args.taskGroupId)}`,
+      `resource "aws_vpc_security_group_${args.direction}_rule" "https_${inbound ? 'from_task' : 'out'}" {`,
+      `  security_group_id = ${lit(args.groupId)}`,
       '  ip_protocol       = "tcp"',
       '  from_port         = 443',
       '  to_port           = 443',
-      `  ${dest.tf}`,
+      `  ${side.tf}`,
       '}',
     ].join('\n'),
-    cdk: `ec2.SecurityGroup.fromSecurityGroupId(this, 'TaskSg', ${lit(args.taskGroupId)}).addEgressRule(${dest.cdk}, ec2.Port.tcp(443));`,
+    cdk: `ec2.SecurityGroup.fromSecurityGroupId(this, ${lit(inbound ? 'EndpointSg' : 'TaskSg')}, ${lit(args.groupId)}).add${inbound ? 'Ingress' : 'Egress'}Rule(${side.cdk}, ec2.Port.tcp(443));`,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Classification } from '../classify';
 import { registryOf } from '../params';
 import type { StoppedTask } from '../stopped-task';
-import type { Endpoint } from '../taxonomy';
+import { ENDPOINTS, type Endpoint } from '../taxonomy';
 import type { TaskDefinitionFacts } from './facts';
 
 /** One thing the task needs from its network, and why. */
@@ -17,23 +17,10 @@ export interface Requirement {
 /** Endpoints a task uses only once it runs: their absence cannot be why it failed to start. */
 const AFTER_START: ReadonlySet<Endpoint> = new Set<Endpoint>(['ssmmessages']);
 
-/** The interface endpoints a task can need (s3 is a gateway endpoint; internet is a path). */
-export const INTERFACE_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>([
-  'ecr.api',
-  'ecr.dkr',
-  'logs',
-  'secretsmanager',
-  'ssm',
-  'ssmmessages',
-  'ec2messages',
-  'kms',
-  'ecs',
-  'ecs-agent',
-  'ecs-telemetry',
-  'sts',
-  'xray',
-  'elasticfilesystem',
-]);
+/** The interface endpoints a task can need: every endpoint name but the s3 gateway and the internet path. */
+export const INTERFACE_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>(
+  ENDPOINTS.filter((endpoint) => endpoint !== 's3' && endpoint !== 'internet'),
+);
 
 /**
  * Works out what the stopped task needed from its subnet, from the event, the task

@@ -7,11 +7,10 @@ import {
   assignPublicIpFix,
   createInterfaceEndpointFix,
   enablePrivateDnsFix,
-  endpointIngressFix,
   naclEntryFix,
   natRouteFix,
   s3GatewayFix,
-  taskEgressFix,
+  securityGroupHttpsFix,
   vpcDnsFix,
 } from './fixes';
 import { naclAllowsReturn, naclDecision } from './network-acls';
@@ -417,12 +416,11 @@ function endpointIngress({ facts, region }: Context, name: Endpoint, endpoint: V
     endpoint.securityGroupIds.map(
       (g) => `${g}: no inbound rule for tcp 443 from the task's security groups or address`,
     ),
-    endpointIngressFix({
+    securityGroupHttpsFix({
       region,
-      endpointGroupId,
-      ...(taskGroupIds[0]
-        ? { taskGroupId: taskGroupIds[0] }
-        : { cidr: facts.subnet?.cidrBlock ?? '<task-subnet-cidr>' }),
+      groupId: endpointGroupId,
+      direction: 'ingress',
+      peer: taskGroupIds[0] ? { groupId: taskGroupIds[0] } : { cidr: facts.subnet?.cidrBlock ?? '<task-subnet-cidr>' },
     }),
     name,
   );
@@ -635,7 +633,7 @@ function taskEgress(context: Context): Finding[] {
       id: 'task-egress:endpoints',
       what: `the VPC endpoints (${interfaceNeeds.map((r) => r.endpoint).join(', ')})`,
       to: { cidr, groupIds: endpointGroups },
-      fix: taskEgressFix({ region, taskGroupId, cidr }),
+      fix: securityGroupHttpsFix({ region, groupId: taskGroupId, direction: 'egress', peer: { cidr } }),
     });
   }
   if (requirements.some((r) => r.endpoint === 's3')) {
@@ -647,10 +645,11 @@ function taskEgress(context: Context): Finding[] {
       to: prefixList
         ? { prefixListId: prefixList.prefixListId, cidr: prefixList.cidrs[0] ?? ANYWHERE }
         : { cidr: ANYWHERE },
-      fix: taskEgressFix({
+      fix: securityGroupHttpsFix({
         region,
-        taskGroupId,
-        ...(prefixList ? { prefixListId: prefixList.prefixListId } : { cidr: ANYWHERE }),
+        groupId: taskGroupId,
+        direction: 'egress',
+        peer: prefixList ? { prefixListId: prefixList.prefixListId } : { cidr: ANYWHERE },
       }),
     });
   }
@@ -660,7 +659,7 @@ function taskEgress(context: Context): Finding[] {
       endpoint: 'internet',
       what: 'the internet',
       to: { cidr: ANYWHERE },
-      fix: taskEgressFix({ region, taskGroupId, cidr: ANYWHERE }),
+      fix: securityGroupHttpsFix({ region, groupId: taskGroupId, direction: 'egress', peer: { cidr: ANYWHERE } }),
     });
   }
   for (const check of checks) {
