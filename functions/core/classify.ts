@@ -78,7 +78,7 @@ export function classify(signal: StopSignal, catalog: Catalog): Classification {
       if (match) return fromPattern(pattern, candidate, match, signal);
     }
   }
-  return unknownClassification(candidates[0], signal);
+  return unknownClassification(candidates);
 }
 
 /** Whether one pattern matches a stop on its own, ignoring precedence. */
@@ -206,8 +206,8 @@ function matchedText(candidate: Candidate): MatchedText {
   };
 }
 
-function unknownClassification(first: Candidate | undefined, signal: StopSignal): Classification {
-  const withText = [first, ...candidatesOf(signal)].find((c) => c && c.text !== '');
+function unknownClassification(candidates: readonly Candidate[]): Classification {
+  const withText = candidates.find((c) => c.text !== '');
   return {
     patternId: null,
     cause: 'unknown',
