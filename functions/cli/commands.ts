@@ -23,6 +23,7 @@ export function replay(
   const errStyle = styleFor(io.stderr, io.env);
   const inputs = readInputs(paths, io.readStdin);
   const counts = { diagnosed: 0, alerts: 0, ignored: 0, bad: 0 };
+  const reportedFacts = new Set<string>();
   const blocks: string[] = [];
   for (const input of inputs) {
     if (input.kind === 'error') {
@@ -42,7 +43,9 @@ export function replay(
     let networkUnavailable = NO_FACTS;
     if (options.facts) {
       const found = factsFor(options.facts, input.file);
-      if (found.kind === 'error') {
+      // A bad snapshot is one bad input, reported once however many events it serves.
+      if (found.kind === 'error' && !reportedFacts.has(found.error.message)) {
+        reportedFacts.add(found.error.message);
         counts.bad += 1;
         io.stderr.write(`${errStyle.red('error')} ${found.error.message}\n`);
       }

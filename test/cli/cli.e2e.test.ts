@@ -163,18 +163,15 @@ describe('doctor replay --facts', () => {
     expect(run.stderr).toContain('nope.json: no such file or directory');
   });
 
-  it('reports a malformed snapshot with its path and field, and exits 1', () => {
+  it('reports a malformed snapshot once with its path and field, diagnoses the events anyway, and exits 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'facts-'));
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ version: 2 }));
-    const run = runCli([
-      'replay',
-      '--json',
-      '--facts',
-      join(dir, 'bad.json'),
-      join(DEMO_DIR, '01-seed000-secretsmanager-private-dns-off.json'),
-    ]);
+    const event = join(DEMO_DIR, '01-seed000-secretsmanager-private-dns-off.json');
+    const run = runCli(['replay', '--json', '--facts', join(dir, 'bad.json'), event, event]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`${join(dir, 'bad.json')}: field version:`);
+    expect(run.stderr.split(`${join(dir, 'bad.json')}: field version:`)).toHaveLength(2);
+    expect(jsonLines(run.stdout)).toHaveLength(2);
   });
 });
 
