@@ -716,7 +716,8 @@ function naclRules(context: Context): Finding[] {
   }
   if (requirements.some((r) => r.endpoint === 's3')) {
     const prefixList = facts.prefixLists.find((p) => p.prefixListName === `com.amazonaws.${region}.s3`);
-    for (const cidr of prefixList?.cidrs.slice(0, 1) ?? [ANYWHERE])
+    // Without the list's CIDRs (not read when the ACL lets HTTPS through to anywhere), judge anywhere.
+    for (const cidr of prefixList?.cidrs.length ? prefixList.cidrs.slice(0, 1) : [ANYWHERE])
       destinations.push({ id: 'nacl:s3', endpoint: 's3', cidr, what: `Amazon S3 (${cidr})` });
   }
   if (requirements.some((r) => r.endpoint === 'internet'))

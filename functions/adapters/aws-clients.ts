@@ -1,0 +1,34 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { Ec2Network } from './ec2-network';
+import { EcsTasks } from './ecs-task';
+import type { AwsPorts } from './network-facts-reader';
+
+/** How the SDK clients are built. Everything else comes from the standard SDK chain. */
+export interface AwsClientOptions {
+  /** A named profile from the shared config files; otherwise AWS_PROFILE or the default chain. */
+  readonly profile?: string;
+  /** Attempts per call, retries included (adaptive mode also paces calls after throttling). @default 4 */
+  readonly maxAttempts?: number;
+  /** Per-request socket timeout. @default 5000 */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * Builds the EC2 and ECS readers for a region with the standard SDK chain: credentials,
+ * profile, `AWS_ENDPOINT_URL` and per-service `AWS_ENDPOINT_URL_EC2` / `AWS_ENDPOINT_URL_ECS`
+ * are honoured, so the same code runs against AWS or any AWS-compatible endpoint. Retries use
+ * the SDK's adaptive mode, which backs off and rate-limits itself after throttling errors.
+ */
+export function awsPorts(options: AwsClientOptions = {}): (region: string) => AwsPorts {
+  return (region) => {
+    const config = {
+      region,
+      ...(options.profile ? { profile: options.profile } : {}),
+      retryMode: 'adaptive',
+      maxAttempts: options.maxAttempts ?? 4,
+      requestHandler: { connectionTimeout: 3000, requestTimeout: options.requestTimeoutMs ?? 5000 },
+    } as const;
+    return { ec2: new Ec2Network(new EC2Client(config)), ecs: new EcsTasks(new ECSClient(config)) };
+  };
+}
