@@ -32,3 +32,18 @@ export function awsPorts(options: AwsClientOptions = {}): (region: string) => Aw
     return { ec2: new Ec2Network(new EC2Client(config)), ecs: new EcsTasks(new ECSClient(config)) };
   };
 }
+
+/**
+ * The region the standard SDK chain would use (AWS_REGION, then the profile's `region`), or
+ * undefined when none is configured.
+ */
+export async function defaultRegion(profile?: string): Promise<string | undefined> {
+  const client = new EC2Client(profile ? { profile } : {});
+  try {
+    return await client.config.region();
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,24 +1,30 @@
 import type { Catalog } from '../core/catalog';
 import { checkCatalog } from '../core/catalog-check';
+import { classify } from '../core/classify';
 import { type Diagnosis, diagnose, type IgnoredInput } from '../core/diagnosis';
-import { diagnoseWithFacts } from '../core/network/diagnose-with-facts';
+import { diagnoseClassified } from '../core/network/diagnose-with-facts';
 import type { NetworkFacts } from '../core/network/facts';
 import type { StoppedTask } from '../core/stopped-task';
 import { type CliIo, EXIT } from './io';
-import { type FactsSource, factsFor } from './read-facts';
+import type { LiveAws } from './live';
+import { type FactsLookup, type FactsSource, factsFor } from './read-facts';
 import { readInputs } from './read-inputs';
 import { renderDiagnosis, renderIgnored } from './render-text';
 import { styleFor } from './style';
 
 const NO_FACTS = 'no network facts were supplied (pass --facts FILE or DIR, or --live)';
 
-/** `replay`: diagnose recorded events, tasks and describe-tasks output. */
-export function replay(
+/**
+ * `replay`: diagnose recorded events, tasks and describe-tasks output, with network facts
+ * from snapshots (`--facts`) or read live from AWS (`--live`, only for stops whose cause can
+ * be the network).
+ */
+export async function replay(
   paths: readonly string[],
-  options: { json: boolean; facts?: FactsSource },
+  options: { json: boolean; facts?: FactsSource; live?: LiveAws },
   catalog: Catalog,
   io: CliIo,
-): number {
+): Promise<number> {
   const style = styleFor(io.stdout, io.env);
   const errStyle = styleFor(io.stderr, io.env);
   const inputs = readInputs(paths, io.readStdin);
@@ -39,20 +45,22 @@ export function replay(
       else blocks.push(renderIgnored(entry, where, style));
       continue;
     }
+    const classification = classify(input.task, catalog);
     let facts: NetworkFacts | undefined;
     let networkUnavailable = NO_FACTS;
-    if (options.facts) {
-      const found = factsFor(options.facts, input.file);
-      // A bad snapshot is one bad input, reported once however many events it serves.
-      if (found.kind === 'error' && !reportedFacts.has(found.error.message)) {
-        reportedFacts.add(found.error.message);
-        counts.bad += 1;
-        io.stderr.write(`${errStyle.red('error')} ${found.error.message}\n`);
-      }
-      if (found.kind === 'facts') facts = found.facts;
-      else networkUnavailable = found.kind === 'none' ? found.reason : `facts unreadable: ${found.error.message}`;
+    let found: FactsLookup | undefined;
+    if (options.facts) found = factsFor(options.facts, input.file);
+    else if (options.live && classification.inspectNetwork) found = await options.live.factsFor(input.task);
+    // A bad snapshot is one bad input, reported once however many events it serves.
+    if (found?.kind === 'error' && !reportedFacts.has(found.error.message)) {
+      reportedFacts.add(found.error.message);
+      counts.bad += 1;
+      io.stderr.write(`${errStyle.red('error')} ${found.error.message}\n`);
     }
-    const diagnosis = diagnoseWithFacts(input.task, catalog, facts, { networkUnavailable });
+    if (found?.kind === 'facts') facts = found.facts;
+    else if (found)
+      networkUnavailable = found.kind === 'none' ? found.reason : `facts unreadable: ${found.error.message}`;
+    const diagnosis = diagnoseClassified(input.task, classification, facts, { networkUnavailable });
     counts.diagnosed += 1;
     if (diagnosis.alert) counts.alerts += 1;
     if (options.json) io.stdout.write(`${JSON.stringify({ ...diagnosis, file: input.file })}\n`);

@@ -6,5 +6,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
-/** Exit codes: 0 all input read, 1 some input bad, 2 usage or configuration error. */
-export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;
+/**
+ * Exit codes: 0 all input read, 1 some input bad (or AWS could not be read), 2 usage or
+ * configuration error, 3 `check` found failing network checks.
+ */
+export const EXIT = { ok: 0, badInput: 1, usage: 2, findings: 3 } as const;

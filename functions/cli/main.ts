@@ -4,6 +4,7 @@ import type { Catalog } from '../core/catalog';
 import { DoctorError } from '../core/errors';
 import { explain, listPatterns, replay, testPatterns } from './commands';
 import { type CliIo, EXIT } from './io';
+import { check, LiveAws, type LiveOptions, snapshot } from './live';
 import { factsSource } from './read-facts';
 
 /**
@@ -32,17 +33,98 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     )
     .argument('<paths...>', 'files, folders, or - for standard input')
     .option('--json', 'one diagnosis JSON object per line, in input order')
-    .option(
-      '--facts <path>',
-      'network facts snapshot for every event, or a folder of snapshots named like the event files',
+    .addOption(
+      new Option(
+        '--facts <path>',
+        'network facts snapshot for every event, or a folder of snapshots named like the event files',
+      ).conflicts('live'),
     )
+    .option('--live', "read each stopped task's network from AWS (standard SDK chain, AWS_ENDPOINT_URL honoured)")
     .addOption(patternsOption())
-    .action((paths: string[], options: { json?: boolean; patterns?: string[]; facts?: string }) => {
-      const facts = options.facts === undefined ? undefined : factsSource(options.facts);
-      code = replay(
-        paths,
-        { json: options.json === true, ...(facts ? { facts } : {}) },
-        catalogFor(options.patterns),
+    .addOption(regionOption())
+    .addOption(profileOption())
+    .addOption(deadlineOption())
+    .action(
+      async (
+        paths: string[],
+        options: { json?: boolean; patterns?: string[]; facts?: string; live?: boolean } & LiveFlags,
+      ) => {
+        const facts = options.facts === undefined ? undefined : factsSource(options.facts);
+        code = await replay(
+          paths,
+          {
+            json: options.json === true,
+            ...(facts ? { facts } : {}),
+            ...(options.live ? { live: new LiveAws(liveOptions(options)) } : {}),
+          },
+          catalogFor(options.patterns),
+          io,
+        );
+      },
+    );
+
+  program
+    .command('check')
+    .description(
+      "check a service's network before it runs (no stop needed): every subnet it uses, against what its task definition needs",
+    )
+    .option('--cluster <cluster>', 'cluster name or ARN (with --service)')
+    .option('--service <service>', 'service name; its subnets, security groups and task definition are read')
+    .option('--task-definition <td>', 'task definition ARN or family:revision (instead of, or overriding, the service)')
+    .option('--subnets <ids>', 'comma-separated subnet ids (instead of the service)', list)
+    .option('--security-groups <ids>', 'comma-separated security group ids of the task', list)
+    .addOption(new Option('--assign-public-ip <value>', 'the awsvpc assignPublicIp').choices(['ENABLED', 'DISABLED']))
+    .addOption(new Option('--launch-type <type>', 'launch type').choices(['FARGATE', 'EC2']))
+    .option('--platform-version <version>', 'Fargate platform version, e.g. 1.4.0 or LATEST')
+    .option('--enable-execute-command', 'the task will use ECS Exec')
+    .option('--json', 'one JSON object per subnet')
+    .addOption(regionOption())
+    .addOption(profileOption())
+    .addOption(deadlineOption())
+    .action(async (options: CheckFlags & LiveFlags) => {
+      if (options.service && !options.cluster) throw new InvalidArgumentError('--service needs --cluster');
+      code = await check(
+        {
+          json: options.json === true,
+          ...(options.cluster ? { cluster: options.cluster } : {}),
+          ...(options.service ? { service: options.service } : {}),
+          ...(options.taskDefinition ? { taskDefinition: options.taskDefinition } : {}),
+          ...(options.subnets ? { subnets: options.subnets } : {}),
+          ...(options.securityGroups ? { securityGroups: options.securityGroups } : {}),
+          ...(options.assignPublicIp ? { assignPublicIp: options.assignPublicIp } : {}),
+          ...(options.launchType ? { launchType: options.launchType } : {}),
+          ...(options.platformVersion ? { platformVersion: options.platformVersion } : {}),
+          ...(options.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
+        },
+        new LiveAws(liveOptions(options)),
+        io,
+      );
+    });
+
+  program
+    .command('snapshot')
+    .description("record a subnet's network facts as JSON, for replay --facts")
+    .requiredOption('--subnet <id>', 'the subnet the task runs in')
+    .option('--cluster <cluster>', 'cluster of --service')
+    .option('--service <service>', "read the task's security groups and task definition from this service")
+    .option('--task-definition <td>', 'task definition ARN or family:revision')
+    .option('--security-groups <ids>', 'comma-separated security group ids of the task', list)
+    .option('--out <file>', 'write to this file instead of standard output')
+    .addOption(regionOption())
+    .addOption(profileOption())
+    .addOption(deadlineOption())
+    .action(async (options: SnapshotFlags & LiveFlags) => {
+      if (options.service && !options.cluster) throw new InvalidArgumentError('--service needs --cluster');
+      code = await snapshot(
+        {
+          subnet: options.subnet,
+          ...(options.cluster ? { cluster: options.cluster } : {}),
+          ...(options.service ? { service: options.service } : {}),
+          ...(options.taskDefinition ? { taskDefinition: options.taskDefinition } : {}),
+          ...(options.securityGroups ? { securityGroups: options.securityGroups } : {}),
+          ...(options.out ? { out: options.out } : {}),
+        },
+        new LiveAws(liveOptions(options)),
         io,
       );
     });
@@ -87,6 +169,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
+    if (error instanceof InvalidArgumentError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return EXIT.usage;
+    }
     if (error instanceof CommanderError) {
       // Help and version requests exit 0; everything else is a usage error.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -97,6 +183,74 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
+}
+
+interface LiveFlags {
+  region?: string;
+  profile?: string;
+  deadline?: number;
+}
+
+interface CheckFlags {
+  cluster?: string;
+  service?: string;
+  taskDefinition?: string;
+  subnets?: string[];
+  securityGroups?: string[];
+  assignPublicIp?: 'ENABLED' | 'DISABLED';
+  launchType?: string;
+  platformVersion?: string;
+  enableExecuteCommand?: boolean;
+  json?: boolean;
+}
+
+interface SnapshotFlags {
+  subnet: string;
+  cluster?: string;
+  service?: string;
+  taskDefinition?: string;
+  securityGroups?: string[];
+  out?: string;
+}
+
+/** Seconds allowed to read one subnet's facts before the rest is reported unavailable. */
+const DEFAULT_DEADLINE_SECONDS = 20;
+
+function regionOption(): Option {
+  return new Option('--region <region>', 'AWS region when the input does not name one (default: the SDK chain)');
+}
+
+function profileOption(): Option {
+  return new Option('--profile <name>', 'named profile from the AWS shared config files');
+}
+
+function deadlineOption(): Option {
+  return new Option('--deadline <seconds>', 'time allowed to read one subnet from AWS; the rest is reported unread')
+    .default(DEFAULT_DEADLINE_SECONDS)
+    .argParser(parseSeconds);
+}
+
+function liveOptions(flags: LiveFlags): LiveOptions {
+  return {
+    deadlineSeconds: flags.deadline ?? DEFAULT_DEADLINE_SECONDS,
+    ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.profile ? { profile: flags.profile } : {}),
+  };
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
+  return seconds;
+}
+
+function list(value: string): string[] {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0) throw new InvalidArgumentError('must list at least one id, comma-separated');
+  return items;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

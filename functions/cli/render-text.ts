@@ -56,7 +56,8 @@ export function renderIgnored(entry: IgnoredInput, where: string, style: Style):
   return `${style.dim('–')} ${style.dim('IGNORED')}  ${where}: ${entry.reason}`;
 }
 
-function renderFinding(finding: Finding, style: Style): string[] {
+/** Renders one finding: status, message, evidence and the CLI fix, indented under a diagnosis. */
+export function renderFinding(finding: Finding, style: Style): string[] {
   const color = { fail: style.red, warn: style.yellow, pass: style.green, unknown: style.dim }[finding.status];
   const head = `${color(finding.status.toUpperCase())} ${finding.endpoint ? `[${finding.endpoint}] ` : ''}${finding.message}`;
   const lines = labelled('', head, style);

@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog';
-import { classify } from '../classify';
+import { type Classification, classify } from '../classify';
 import { buildDiagnosis, type DiagnoseOptions, type Diagnosis } from '../diagnosis';
 import type { StoppedTask } from '../stopped-task';
 import type { NetworkFacts } from './facts';
@@ -16,7 +16,16 @@ export function diagnoseWithFacts(
   facts: NetworkFacts | undefined,
   options: Omit<DiagnoseOptions, 'network'> = {},
 ): Diagnosis {
-  const classification = classify(task, catalog);
+  return diagnoseClassified(task, classify(task, catalog), facts, options);
+}
+
+/** As {@link diagnoseWithFacts}, for a stop already classified (to decide whether facts are worth reading). */
+export function diagnoseClassified(
+  task: StoppedTask,
+  classification: Classification,
+  facts: NetworkFacts | undefined,
+  options: Omit<DiagnoseOptions, 'network'> = {},
+): Diagnosis {
   if (!facts || !classification.inspectNetwork) return buildDiagnosis(task, classification, options);
   const taskSubnet = task.eni?.subnetId;
   if (taskSubnet && facts.task.subnetId && taskSubnet !== facts.task.subnetId) {

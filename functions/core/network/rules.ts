@@ -663,6 +663,20 @@ function taskEgress(context: Context): Finding[] {
     });
   }
   for (const check of checks) {
+    if (facts.securityGroups && !facts.task.securityGroupIds) {
+      // A stop event does not carry the task's security groups; only its service's configuration does.
+      out.push(
+        finding(
+          check.id,
+          'unknown',
+          "cannot tell: the task's security groups are unknown (a task not started by a service: `check` or `snapshot` take them with --security-groups)",
+          [],
+          null,
+          check.endpoint,
+        ),
+      );
+      continue;
+    }
     if (!taskGroups || taskGroups.length === 0) {
       out.push(unknownFor(check.id, 'securityGroups', facts, check.endpoint));
       continue;
@@ -718,7 +732,12 @@ function naclRules(context: Context): Finding[] {
     const prefixList = facts.prefixLists.find((p) => p.prefixListName === `com.amazonaws.${region}.s3`);
     // Without the list's CIDRs (not read when the ACL lets HTTPS through to anywhere), judge anywhere.
     for (const cidr of prefixList?.cidrs.length ? prefixList.cidrs.slice(0, 1) : [ANYWHERE])
-      destinations.push({ id: 'nacl:s3', endpoint: 's3', cidr, what: `Amazon S3 (${cidr})` });
+      destinations.push({
+        id: 'nacl:s3',
+        endpoint: 's3',
+        cidr,
+        what: `Amazon S3 (${cidr === ANYWHERE ? 'any address' : cidr})`,
+      });
   }
   if (requirements.some((r) => r.endpoint === 'internet'))
     destinations.push({ id: 'nacl:internet', endpoint: 'internet', cidr: ANYWHERE, what: 'the internet' });
