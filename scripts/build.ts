@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { builtinPatternSources } from '../functions/catalog/builtin-patterns';
 import { loadPatternDir } from '../functions/catalog/load-pattern-dir';
-import { compileCatalog } from '../functions/core/catalog';
+import { compileCatalog, type PatternSource } from '../functions/core/catalog';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -36,11 +36,21 @@ function inlineCatalog(extraPatternDirs: readonly string[]): Plugin {
         compileCatalog(sources);
         return {
           loader: 'ts',
-          contents: `export function builtinPatternSources() { return ${JSON.stringify(sources)}; }`,
+          contents: `export function builtinPatternSources() { return ${JSON.stringify(sources.map(withoutTestData))}; }`,
         };
       });
     },
   };
+}
+
+/**
+ * A pattern source without what only tests use: the function needs one example (the schema
+ * asks for it), not all of them nor the counter-examples. Halves the bundle.
+ */
+function withoutTestData(source: PatternSource): PatternSource {
+  const data = source.data as { examples?: unknown[]; counterExamples?: unknown[] } | null;
+  if (!data || typeof data !== 'object' || !Array.isArray(data.examples)) return source;
+  return { ...source, data: { ...data, examples: data.examples.slice(0, 1), counterExamples: [] } };
 }
 
 /** Bundles the Lambda handler into `outdir/index.mjs` (minified, source maps, node22). */
