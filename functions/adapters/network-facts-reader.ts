@@ -10,6 +10,7 @@ import type {
   VpcFacts,
 } from '../core/network/facts';
 import { naclAllowsReturn, naclDecision } from '../core/network/network-acls';
+import type { StoppedTask } from '../core/stopped-task';
 import { AwsCallError } from './aws-call-error';
 import type {
   CallOptions,
@@ -103,11 +104,13 @@ export class NetworkFactsReader {
     this.maxTaskDefinitions = options.maxTaskDefinitions ?? 200;
   }
 
-  async read(target: FactsTarget): Promise<FactsReading> {
+  /** Reads the target's facts; never throws: what fails is in `facts.unavailable`. */
+  async read(target: FactsTarget, options: { readonly deadlineMs?: number } = {}): Promise<FactsReading> {
     const { region, subnetId } = target;
     const { ec2, ecs } = this.portsIn(region);
+    const deadlineMs = Math.max(1, Math.min(options.deadlineMs ?? this.deadlineMs, this.deadlineMs));
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.deadlineMs);
+    const timer = setTimeout(() => controller.abort(), deadlineMs);
     const signal: CallOptions = { abortSignal: controller.signal };
     const calls: string[] = [];
     let rounds = 0;
@@ -116,13 +119,13 @@ export class NetworkFactsReader {
     const get = <T>(call: string, key: string, ttl: number, fetch: () => Promise<T>): Promise<Settled<T>> => {
       const hit = this.cache.get(key);
       if (hit && hit.expires > this.now()) return settle(hit.value as Promise<T>, call);
-      if (controller.signal.aborted) return Promise.resolve(deadlinePassed(call, this.deadlineMs));
+      if (controller.signal.aborted) return Promise.resolve(deadlinePassed(call, deadlineMs));
       calls.push(call);
       roundCalls += 1;
       const value = fetch();
       this.remember(key, ttl, value);
       return settle(value, call).then((s) =>
-        !s.ok && s.error.kind === 'timeout' && controller.signal.aborted ? deadlinePassed(call, this.deadlineMs) : s,
+        !s.ok && s.error.kind === 'timeout' && controller.signal.aborted ? deadlinePassed(call, deadlineMs) : s,
       );
     };
     const endRound = () => {
@@ -298,6 +301,24 @@ export class NetworkFactsReader {
       else if (key.startsWith('td|') && ++definitions > this.maxTaskDefinitions) this.cache.delete(key);
     }
   }
+}
+
+/**
+ * What to read for a stopped task: its subnet (from the ENI attachment), its service, task
+ * definition and address. A string says why there is nothing to read.
+ */
+export function factsTargetOf(task: StoppedTask, region: string): FactsTarget | string {
+  const subnetId = task.eni?.subnetId;
+  if (!subnetId)
+    return 'the stop names no subnet (not an awsvpc task, or it stopped before ECS attached its network interface)';
+  const cluster = task.clusterArn ?? task.cluster;
+  return {
+    region,
+    subnetId,
+    ...(cluster && task.service ? { cluster, service: task.service } : {}),
+    ...(task.taskDefinitionArn ? { taskDefinition: task.taskDefinitionArn } : {}),
+    ...(task.eni?.privateIpv4Address ? { privateIpv4Address: task.eni.privateIpv4Address } : {}),
+  };
 }
 
 function settle<T>(value: Promise<T>, call: string): Promise<Settled<T>> {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { AwsCallError } from '../adapters/aws-call-error';
 import { awsPorts, defaultRegion } from '../adapters/aws-clients';
 import type { ServiceNetworkConfig } from '../adapters/ecs-task';
-import { type AwsPorts, type FactsTarget, NetworkFactsReader } from '../adapters/network-facts-reader';
+import { type AwsPorts, type FactsTarget, factsTargetOf, NetworkFactsReader } from '../adapters/network-facts-reader';
 import { DoctorError } from '../core/errors';
 import type { NetworkFacts } from '../core/network/facts';
 import { checkPlannedTask } from '../core/network/preflight';
@@ -57,28 +57,15 @@ export class LiveAws {
 
   /** The facts of the subnet a stopped task ran in. */
   async factsFor(task: StoppedTask): Promise<FactsLookup> {
-    const subnetId = task.eni?.subnetId;
-    if (!subnetId)
-      return {
-        kind: 'none',
-        reason:
-          'the stop names no subnet (not an awsvpc task, or it stopped before ECS attached its network interface)',
-      };
     let region: string;
     try {
       region = await this.regionFor(task);
     } catch (error) {
       return { kind: 'none', reason: (error as Error).message };
     }
-    const reading = await this.read({
-      region,
-      subnetId,
-      ...(task.clusterArn || task.cluster ? { cluster: task.clusterArn ?? task.cluster } : {}),
-      ...(task.service ? { service: task.service } : {}),
-      ...(task.taskDefinitionArn ? { taskDefinition: task.taskDefinitionArn } : {}),
-      ...(task.eni?.privateIpv4Address ? { privateIpv4Address: task.eni.privateIpv4Address } : {}),
-    });
-    return { kind: 'facts', facts: reading };
+    const target = factsTargetOf(task, region);
+    if (typeof target === 'string') return { kind: 'none', reason: target };
+    return { kind: 'facts', facts: await this.read(target) };
   }
 
   async read(target: FactsTarget): Promise<NetworkFacts> {

@@ -4,7 +4,7 @@ import type { Catalog } from '../core/catalog';
 import { DoctorError } from '../core/errors';
 import { explain, listPatterns, replay, testPatterns } from './commands';
 import { type CliIo, EXIT } from './io';
-import { check, LiveAws, type LiveOptions, snapshot } from './live';
+import type { LiveAws, LiveOptions } from './live';
 import { factsSource } from './read-facts';
 
 /**
@@ -55,7 +55,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
           {
             json: options.json === true,
             ...(facts ? { facts } : {}),
-            ...(options.live ? { live: new LiveAws(liveOptions(options)) } : {}),
+            ...(options.live ? { live: await liveAws(options) } : {}),
           },
           catalogFor(options.patterns),
           io,
@@ -83,6 +83,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .addOption(deadlineOption())
     .action(async (options: CheckFlags & LiveFlags) => {
       if (options.service && !options.cluster) throw new InvalidArgumentError('--service needs --cluster');
+      const { check } = await import('./live');
       code = await check(
         {
           json: options.json === true,
@@ -96,7 +97,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
           ...(options.platformVersion ? { platformVersion: options.platformVersion } : {}),
           ...(options.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
         },
-        new LiveAws(liveOptions(options)),
+        await liveAws(options),
         io,
       );
     });
@@ -115,6 +116,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .addOption(deadlineOption())
     .action(async (options: SnapshotFlags & LiveFlags) => {
       if (options.service && !options.cluster) throw new InvalidArgumentError('--service needs --cluster');
+      const { snapshot } = await import('./live');
       code = await snapshot(
         {
           subnet: options.subnet,
@@ -124,7 +126,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
           ...(options.securityGroups ? { securityGroups: options.securityGroups } : {}),
           ...(options.out ? { out: options.out } : {}),
         },
-        new LiveAws(liveOptions(options)),
+        await liveAws(options),
         io,
       );
     });
@@ -228,6 +230,12 @@ function deadlineOption(): Option {
   return new Option('--deadline <seconds>', 'time allowed to read one subnet from AWS; the rest is reported unread')
     .default(DEFAULT_DEADLINE_SECONDS)
     .argParser(parseSeconds);
+}
+
+/** The AWS side of the CLI, loaded only by the commands that use it: the SDK takes time to load. */
+async function liveAws(flags: LiveFlags): Promise<LiveAws> {
+  const { LiveAws } = await import('./live');
+  return new LiveAws(liveOptions(flags));
 }
 
 function liveOptions(flags: LiveFlags): LiveOptions {

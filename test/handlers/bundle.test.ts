@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseNetworkFacts } from '../../functions/core/network/facts-schema';
 import { buildHandler } from '../../scripts/build';
-import { demoEvent, ROOT } from '../helpers/fixtures';
+import { useAwsReplayServer } from '../helpers/aws-replay-server';
+import { awsWorld } from '../helpers/aws-world';
+import { demoEvent, fixture, ROOT } from '../helpers/fixtures';
 
-type Handler = (event: unknown) => Promise<Record<string, unknown>>;
+type Handler = (event: unknown, context?: unknown) => Promise<Record<string, unknown>>;
+/** Every AWS call the bundle makes goes to the local replay server. */
+const aws = useAwsReplayServer();
 let handler: Handler;
 let bundleBytes = 0;
 
@@ -24,6 +29,7 @@ afterEach(() => {
 /** Runs the handler and returns what it logged, one JSON object per line. */
 async function invoke(
   event: unknown,
+  context?: unknown,
 ): Promise<{ result: Record<string, unknown>; logs: Array<Record<string, unknown>> }> {
   const lines: string[] = [];
   const capture = (chunk: unknown) => {
@@ -38,7 +44,7 @@ async function invoke(
       return true;
     }),
   );
-  const result = await handler(event);
+  const result = await handler(event, context);
   for (const spy of streams) spy.mockRestore();
   const logs = lines
     .flatMap((text) => text.split('\n'))
@@ -92,6 +98,33 @@ describe('built handler bundle', () => {
       alert: true,
       taskArn: expect.stringContaining(':task/ecs-fargate-vpc-endpoint/'),
     });
+  });
+
+  it("reads the stopped task's subnet live and finds the gap, with the deadline the invocation has left", async () => {
+    const snapshot = parseNetworkFacts(fixture('facts/seed004-no-ssm.json'), 'seed004-no-ssm.json');
+    aws().setRoutes(awsWorld(snapshot, { cluster: 'ecr-privatelink-sample', service: 'app2' }));
+    const event = demoEvent('07-seed004-ssm-parameter-network-2024.json');
+    const { result, logs } = await invoke(event, { getRemainingTimeInMillis: () => 30_000 });
+    const diagnosis = (
+      result as { diagnosis: { network: { status: string }; findings: Array<{ id: string; status: string }> } }
+    ).diagnosis;
+    expect(diagnosis.network.status).toBe('checked');
+    expect(diagnosis.findings.filter((f) => f.status === 'fail').map((f) => f.id)).toEqual(['endpoint:ssm']);
+    expect(logs[0]).toMatchObject({ network: { status: 'checked', rounds: 2 } });
+    expect(aws().unrouted).toEqual([]);
+
+    // A second stop in the same subnet, moments later, costs no AWS call.
+    aws().setRoutes({});
+    const again = await invoke(event);
+    expect(again.logs[0]).toMatchObject({ network: { status: 'checked', rounds: 0, calls: 0 } });
+    expect(aws().requests).toEqual([]);
+  });
+
+  it('asks AWS nothing when the cause cannot be the network', async () => {
+    aws().setRoutes({});
+    const { result } = await invoke(demoEvent('09-oom-killed.json'));
+    expect(result).toMatchObject({ diagnosis: { cause: 'application', network: { status: 'skipped' } } });
+    expect(aws().requests).toEqual([]);
   });
 
   it('ignores a RUNNING event with a log line saying why', async () => {
