@@ -7,6 +7,7 @@ import {
   type NetworkAcl,
   paginateDescribeDhcpOptions,
   paginateDescribeNetworkAcls,
+  paginateDescribeNetworkInterfaces,
   paginateDescribePrefixLists,
   paginateDescribeRouteTables,
   paginateDescribeSecurityGroups,
@@ -19,6 +20,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import type {
+  EfsMountTargetFacts,
   NetworkAclEntryFacts,
   NetworkAclFacts,
   PrefixListFacts,
@@ -72,6 +74,7 @@ export interface Ec2NetworkPort {
   vpcAttribute(vpcId: string, attribute: VpcDnsAttribute, options?: CallOptions): Promise<boolean>;
   vpc(vpcId: string, options?: CallOptions): Promise<VpcSummary>;
   prefixList(name: string, options?: CallOptions): Promise<PrefixListFacts | null>;
+  efsMountTargets(fileSystemId: string, options?: CallOptions): Promise<EfsMountTargetFacts[]>;
 }
 
 export type VpcDnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';
@@ -210,6 +213,38 @@ export class Ec2Network implements Ec2NetworkPort {
     const list = lists.find((l) => l.PrefixListName === name);
     if (!list?.PrefixListId) return null;
     return { prefixListId: list.PrefixListId, prefixListName: name, cidrs: list.Cidrs ?? [] };
+  }
+
+  /**
+   * The mount targets of an EFS file system, from their network interfaces: EFS names each
+   * one `EFS mount target for fs-… (fsmt-…)`. One EC2 call gives the zone, subnet, address and
+   * security groups, where the EFS API would take two more calls (and another SDK client).
+   */
+  async efsMountTargets(fileSystemId: string, options: CallOptions = {}): Promise<EfsMountTargetFacts[]> {
+    const interfaces = await this.all(
+      'DescribeNetworkInterfaces',
+      paginateDescribeNetworkInterfaces,
+      [filter('description', `EFS mount target for ${fileSystemId} (*)`)],
+      (page) => page.NetworkInterfaces,
+      options,
+    );
+    return interfaces.flatMap((eni) => {
+      const mountTargetId = /^EFS mount target for (fs-[0-9a-f]+) \((fsmt-[0-9a-f]+)\)$/.exec(eni.Description ?? '');
+      if (!mountTargetId || mountTargetId[1] !== fileSystemId || !eni.SubnetId) return [];
+      return [
+        {
+          mountTargetId: mountTargetId[2] ?? '',
+          fileSystemId,
+          subnetId: eni.SubnetId,
+          availabilityZone: eni.AvailabilityZone ?? '',
+          // A mount target's interface is `in-use` while the mount target is usable; any other
+          // interface state (attaching, detaching) means it is not there yet, or going.
+          state: eni.Status === 'in-use' ? 'available' : `interface ${eni.Status ?? 'unknown'}`,
+          ...(eni.PrivateIpAddress ? { ipAddress: eni.PrivateIpAddress } : {}),
+          securityGroupIds: (eni.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
+        },
+      ];
+    });
   }
 
   /** Runs one paginated Describe call with these filters to the last page and flattens its items. */

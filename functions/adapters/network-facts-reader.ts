@@ -162,8 +162,18 @@ export class NetworkFactsReader {
       const aclOpenToAll = aclRead.ok && allowsHttpsEverywhere(aclRead.value);
       const s3ListName = `com.amazonaws.${region}.s3`;
       const skip = <T>() => Promise.resolve(NOT_READ as Settled<T>);
-      const [subnets, tables, endpoints, groups, dnsSupport, dnsHostnames, vpc, prefixList, lateTaskDefinition] =
-        await Promise.all([
+      const readMountTargets = (definition: TaskDefinitionFacts | null) =>
+        Promise.all(
+          fileSystemsOf(definition).map((fs) =>
+            get('DescribeNetworkInterfaces', `efs|${region}|${fs}`, ttl, () => ec2.efsMountTargets(fs, signal)),
+          ),
+        );
+      const early = taskDefinitionRead.ok ? taskDefinitionRead.value : null;
+      const [
+        [subnets, tables, endpoints, groups, dnsSupport, dnsHostnames, vpc, prefixList, lateTaskDefinition],
+        earlyMountTargets,
+      ] = await Promise.all([
+        Promise.all([
           vpcId
             ? get('DescribeSubnets', `subnets|${region}|${vpcId}`, ttl, () => ec2.subnetsOfVpc(vpcId, signal))
             : skip<SubnetFacts[]>(),
@@ -193,9 +203,19 @@ export class NetworkFactsReader {
             ? get('DescribePrefixLists', `pl|${region}`, ttl, () => ec2.prefixList(s3ListName, signal))
             : skip<PrefixListFacts | null>(),
           serviceTaskDefinition ? readTaskDefinition(serviceTaskDefinition) : skip<TaskDefinitionFacts>(),
-        ]);
+        ]),
+        readMountTargets(early),
+      ]);
       endRound();
       this.trimTaskDefinitions();
+
+      // EFS volumes: the mount targets, in round 3 when the task definition came in round 2.
+      const late = !early && lateTaskDefinition.ok ? lateTaskDefinition.value : null;
+      let mountTargetReads = earlyMountTargets;
+      if (fileSystemsOf(late).length > 0) {
+        mountTargetReads = await readMountTargets(late);
+        endRound();
+      }
 
       const unavailable: UnavailableFact[] = [];
       const value = <T>(read: Settled<T>): T | null => {
@@ -224,6 +244,9 @@ export class NetworkFactsReader {
       const support = value(dnsSupport);
       const hostnames = value(dnsHostnames);
 
+      const mountTargets = mountTargetReads.map(value);
+      const efsMountTargets = mountTargets.some((m) => m === null) ? null : mountTargets.flatMap((list) => list ?? []);
+      const mountTargetGroupIds = new Set((efsMountTargets ?? []).flatMap((t) => t.securityGroupIds ?? []));
       const subnet = vpcSubnets?.find((s) => s.subnetId === subnetId) ?? null;
       if (vpcSubnets && !subnet)
         unavailable.push({ call: 'DescribeSubnets', reason: `${subnetId} is not among the subnets of ${vpcId}` });
@@ -255,7 +278,12 @@ export class NetworkFactsReader {
         routeTable,
         endpoints: vpcEndpoints,
         securityGroups: vpcGroups
-          ? vpcGroups.filter((g) => endpointGroupIds.has(g.groupId) || taskGroupIds?.includes(g.groupId))
+          ? vpcGroups.filter(
+              (g) =>
+                endpointGroupIds.has(g.groupId) ||
+                mountTargetGroupIds.has(g.groupId) ||
+                taskGroupIds?.includes(g.groupId),
+            )
           : null,
         networkAcl: acl?.networkAcl ?? null,
         prefixLists: s3PrefixLists(s3List, s3ListName, routeTable, vpcEndpoints),
@@ -266,6 +294,7 @@ export class NetworkFactsReader {
           ...(target.privateIpv4Address ? { privateIpv4Address: target.privateIpv4Address } : {}),
         },
         taskDefinition,
+        ...(mountTargetReads.length > 0 ? { efsMountTargets } : {}),
         unavailable,
       };
       return { facts, rounds, calls };
@@ -339,6 +368,11 @@ function deadlinePassed(call: string, deadlineMs: number): Settled<never> {
     ok: false,
     error: new AwsCallError(call, 'timeout', `not answered within the ${deadlineMs / 1000} s deadline`),
   };
+}
+
+/** The EFS file systems a task definition mounts. */
+function fileSystemsOf(definition: TaskDefinitionFacts | null): string[] {
+  return [...new Set((definition?.efsVolumes ?? []).map((v) => v.fileSystemId))];
 }
 
 function hasCustomDns(servers: readonly string[]): boolean {

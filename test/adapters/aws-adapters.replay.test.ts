@@ -372,3 +372,39 @@ describe('EcsTasks', () => {
     expect(server.requests[0]?.params).toEqual({ cluster: 'prod', services: ['web'] });
   });
 });
+
+describe('Ec2Network finds EFS mount targets by their network interfaces', () => {
+  const eni = (mountTarget: string, zone: string, status = 'in-use') =>
+    `<item><networkInterfaceId>eni-${mountTarget.slice(5)}</networkInterfaceId><subnetId>subnet-${zone}</subnetId><vpcId>vpc-1</vpcId><availabilityZone>${zone}</availabilityZone><description>EFS mount target for fs-0123456789abcdef0 (${mountTarget})</description><ownerId>123456789012</ownerId><requesterId>641247547298</requesterId><requesterManaged>true</requesterManaged><status>${status}</status><macAddress>02:00:00:00:00:01</macAddress><privateIpAddress>10.0.1.10</privateIpAddress><sourceDestCheck>true</sourceDestCheck><groupSet><item><groupId>sg-efs</groupId><groupName>efs</groupName></item></groupSet><interfaceType>interface</interfaceType></item>`;
+
+  it('maps each interface to a mount target, following nextToken, and asks by description', async () => {
+    server.setRoutes({
+      DescribeNetworkInterfaces: (request) =>
+        request.params.NextToken
+          ? ec2Reply(
+              'DescribeNetworkInterfaces',
+              `<networkInterfaceSet>${eni('fsmt-0b', 'us-east-1b', 'attaching')}</networkInterfaceSet>`,
+            )
+          : ec2Reply(
+              'DescribeNetworkInterfaces',
+              `<networkInterfaceSet>${eni('fsmt-0a', 'us-east-1a')}</networkInterfaceSet><nextToken>page-2</nextToken>`,
+            ),
+    });
+    const targets = await aws.ec2.efsMountTargets('fs-0123456789abcdef0');
+    expect(targets).toEqual([
+      {
+        mountTargetId: 'fsmt-0a',
+        fileSystemId: 'fs-0123456789abcdef0',
+        subnetId: 'subnet-us-east-1a',
+        availabilityZone: 'us-east-1a',
+        state: 'available',
+        ipAddress: '10.0.1.10',
+        securityGroupIds: ['sg-efs'],
+      },
+      // An interface not attached yet: the mount target is still being created.
+      expect.objectContaining({ mountTargetId: 'fsmt-0b', state: 'interface attaching' }),
+    ]);
+    const request = server.requests[0];
+    expect(request && filterValue(request, 'description')).toBe('EFS mount target for fs-0123456789abcdef0 (*)');
+  });
+});

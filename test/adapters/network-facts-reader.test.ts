@@ -85,6 +85,10 @@ class GatedAws {
       this.gate('DescribeVpcAttribute', o, () => this.facts.vpc?.[attribute] === true),
     vpc: (vpcId, o) =>
       this.gate('DescribeVpcs', o, () => ({ vpcId, cidrBlocks: ['10.0.0.0/16'], dhcpOptionsId: 'dopt-1' })),
+    efsMountTargets: (fileSystemId, o) =>
+      this.gate('DescribeNetworkInterfaces', o, () =>
+        (this.facts.efsMountTargets ?? []).filter((t) => t.fileSystemId === fileSystemId),
+      ),
     prefixList: (name, o) =>
       this.gate('DescribePrefixLists', o, () => this.facts.prefixLists.find((p) => p.prefixListName === name) ?? null),
   };
@@ -324,6 +328,17 @@ describe('NetworkFactsReader', () => {
     expect(read.unavailable).toEqual([
       { call: 'DescribeSecurityGroups', reason: 'not answered within the 0.2 s deadline' },
     ]);
+  });
+
+  it('reads the mount targets of EFS volumes with the VPC, from their network interfaces', async () => {
+    const facts = snapshot('efs-good.json');
+    const aws = new GatedAws(facts);
+    const reader = new NetworkFactsReader({ portsFor: () => aws });
+    const { reading, rounds } = await readInRounds(reader, aws, targetOf(facts));
+    expect(rounds).toEqual([ROUND_1, [...ROUND_2, 'DescribeNetworkInterfaces'].sort()]);
+    expect(reading.rounds).toBe(2);
+    expect(reading.facts.efsMountTargets).toEqual(facts.efsMountTargets);
+    expect(reading.facts.securityGroups?.map((g) => g.groupId)).toContain('sg-0e5f5a1b2c3d4e5f6');
   });
 
   it('keeps at most the configured number of task definitions', async () => {

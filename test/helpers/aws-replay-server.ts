@@ -78,18 +78,17 @@ export async function startAwsReplayServer(initial: Routes = {}): Promise<AwsRep
     let reply: Reply;
     if (!responder) {
       unrouted.push(request);
+      const message = `the replay server has no answer for ${request.action}`;
       reply =
-        request.service === 'ec2'
-          ? ec2Error('InvalidAction', `the replay server has no answer for ${request.action}`)
-          : ecsError('UnknownOperationException', `the replay server has no answer for ${request.action}`);
+        request.service === 'ec2' ? ec2Error('InvalidAction', message) : ecsError('UnknownOperationException', message);
     } else if (typeof responder === 'function') reply = responder(request, nth);
     else if (isReplyList(responder)) reply = responder[Math.min(nth, responder.length - 1)] as Reply;
     else reply = responder;
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (res.destroyed) return;
+    const contentType = { ec2: 'text/xml;charset=UTF-8', ecs: 'application/x-amz-json-1.1' };
     res.writeHead(reply.status ?? 200, {
-      'content-type':
-        reply.contentType ?? (request.service === 'ec2' ? 'text/xml;charset=UTF-8' : 'application/x-amz-json-1.1'),
+      'content-type': reply.contentType ?? contentType[request.service],
       'x-amzn-requestid': `replay-${request.seq}`,
     });
     res.end(reply.body);

@@ -129,6 +129,18 @@ export function awsWorld(facts: NetworkFacts, options: WorldOptions = {}): Route
       () =>
         `<prefixListSet>${facts.prefixLists.map((p) => `<item><prefixListId>${p.prefixListId}</prefixListId><prefixListName>${p.prefixListName}</prefixListName><cidrSet>${p.cidrs.map((c) => `<item>${c}</item>`).join('')}</cidrSet></item>`).join('')}</prefixListSet>`,
     ),
+    DescribeNetworkInterfaces: ec2('DescribeNetworkInterfaces', (request) => {
+      const fileSystemId = /^EFS mount target for (fs-[0-9a-f]+) \(\*\)$/.exec(
+        filterValue(request, 'description') ?? '',
+      )?.[1];
+      const targets = (facts.efsMountTargets ?? []).filter((t) => t.fileSystemId === fileSystemId);
+      return `<networkInterfaceSet>${targets
+        .map(
+          (t) =>
+            `<item><networkInterfaceId>eni-${t.mountTargetId.slice(5)}</networkInterfaceId><subnetId>${t.subnetId}</subnetId><vpcId>${vpcId}</vpcId><availabilityZone>${t.availabilityZone}</availabilityZone><description>EFS mount target for ${t.fileSystemId} (${t.mountTargetId})</description><ownerId>123456789012</ownerId><requesterId>641247547298</requesterId><requesterManaged>true</requesterManaged><status>${t.state === 'available' ? 'in-use' : t.state.replace('interface ', '')}</status>${t.ipAddress ? `<privateIpAddress>${t.ipAddress}</privateIpAddress>` : ''}<groupSet>${(t.securityGroupIds ?? []).map((g) => `<item><groupId>${g}</groupId><groupName>${g}</groupName></item>`).join('')}</groupSet><interfaceType>interface</interfaceType></item>`,
+        )
+        .join('')}</networkInterfaceSet>`;
+    }),
     DescribeTaskDefinition: () =>
       denied.has('DescribeTaskDefinition') || !facts.taskDefinition
         ? ecsError('AccessDeniedException', 'User is not authorized to perform: ecs:DescribeTaskDefinition')

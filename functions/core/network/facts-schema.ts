@@ -125,6 +125,21 @@ export const networkFactsSchema = z.object({
       efsVolumes: z.array(z.object({ fileSystemId: str(), transitEncryption: opt(z.boolean()) })),
     }),
   ),
+  efsMountTargets: opt(
+    z.nullable(
+      z.array(
+        z.object({
+          mountTargetId: str(),
+          fileSystemId: str(),
+          subnetId: str(),
+          availabilityZone: str(),
+          state: str(),
+          ipAddress: opt(str()),
+          securityGroupIds: z.nullable(strs()),
+        }),
+      ),
+    ),
+  ),
   unavailable: z.array(z.object({ call: str(), reason: str(), permission: opt(str()) })),
 });
 

@@ -27,8 +27,26 @@ export interface NetworkFacts {
   readonly task: TaskNetworkFacts;
   /** What the task definition asks of the network; null when it could not be read. */
   readonly taskDefinition: TaskDefinitionFacts | null;
+  /**
+   * Mount targets of the task definition's EFS file systems. Absent when the task has no EFS
+   * volume (or the snapshot predates it); null when DescribeMountTargets failed.
+   */
+  readonly efsMountTargets?: readonly EfsMountTargetFacts[] | null;
   /** Describe calls that failed, and why: the rules that need them answer `unknown`. */
   readonly unavailable: readonly UnavailableFact[];
+}
+
+/** An EFS mount target: the NFS endpoint of a file system in one Availability Zone. */
+export interface EfsMountTargetFacts {
+  readonly mountTargetId: string;
+  readonly fileSystemId: string;
+  readonly subnetId: string;
+  readonly availabilityZone: string;
+  /** `available`, `creating`, `deleting`, … */
+  readonly state: string;
+  readonly ipAddress?: string;
+  /** Null when not read (only the mount target in the task's zone is asked for). */
+  readonly securityGroupIds: readonly string[] | null;
 }
 
 export interface VpcFacts {

@@ -128,16 +128,20 @@ export function vpcDnsFix(args: {
 export type RulePeer = { readonly groupId: string } | { readonly cidr: string } | { readonly prefixListId: string };
 
 /**
- * Adds an HTTPS (TCP 443) rule to a security group: inbound on an endpoint's group from the
- * task, or outbound on the task's group to endpoints, S3 or the internet.
+ * Adds a TCP rule (HTTPS 443 unless told otherwise) to a security group: inbound on an
+ * endpoint's or mount target's group from the task, or outbound on the task's group to
+ * endpoints, S3, the internet or an EFS mount target (NFS 2049).
  */
 export function securityGroupHttpsFix(args: {
   region: string;
   groupId: string;
   direction: 'ingress' | 'egress';
   peer: RulePeer;
+  port?: number;
 }): Remediation {
   const { peer } = args;
+  const port = args.port ?? 443;
+  const label = port === 2049 ? 'nfs' : port === 443 ? 'https' : `tcp_${port}`;
   const side =
     'groupId' in peer
       ? {
@@ -161,18 +165,40 @@ export function securityGroupHttpsFix(args: {
           };
   const inbound = args.direction === 'ingress';
   return {
-    summary: `Allow ${inbound ? 'inbound' : 'outbound'} TCP 443 on ${args.groupId} ${inbound ? 'from' : 'to'} ${side.text}`,
-    cli: `aws ec2 authorize-security-group-${args.direction} --region ${shellQuote(args.region)} --group-id ${shellQuote(args.groupId)} --ip-permissions ${shellQuote(`IpProtocol=tcp,FromPort=443,ToPort=443,${side.cli}`)}`,
+    summary: `Allow ${inbound ? 'inbound' : 'outbound'} TCP ${port} on ${args.groupId} ${inbound ? 'from' : 'to'} ${side.text}`,
+    cli: `aws ec2 authorize-security-group-${args.direction} --region ${shellQuote(args.region)} --group-id ${shellQuote(args.groupId)} --ip-permissions ${shellQuote(`IpProtocol=tcp,FromPort=${port},ToPort=${port},${side.cli}`)}`,
     terraform: [
-      `resource "aws_vpc_security_group_${args.direction}_rule" "https_${inbound ? 'from_task' : 'out'}" {`,
+      `resource "aws_vpc_security_group_${args.direction}_rule" "${label}_${inbound ? 'from_task' : 'out'}" {`,
       `  security_group_id = ${lit(args.groupId)}`,
       '  ip_protocol       = "tcp"',
-      '  from_port         = 443',
-      '  to_port           = 443',
+      `  from_port         = ${port}`,
+      `  to_port           = ${port}`,
       `  ${side.tf}`,
       '}',
     ].join('\n'),
-    cdk: `ec2.SecurityGroup.fromSecurityGroupId(this, ${lit(inbound ? 'EndpointSg' : 'TaskSg')}, ${lit(args.groupId)}).add${inbound ? 'Ingress' : 'Egress'}Rule(${side.cdk}, ec2.Port.tcp(443));`,
+    cdk: `ec2.SecurityGroup.fromSecurityGroupId(this, ${lit(inbound ? (port === 2049 ? 'MountTargetSg' : 'EndpointSg') : 'TaskSg')}, ${lit(args.groupId)}).add${inbound ? 'Ingress' : 'Egress'}Rule(${side.cdk}, ec2.Port.tcp(${port}));`,
+  };
+}
+
+/** Creates the EFS mount target a file system lacks in the task's Availability Zone. */
+export function createMountTargetFix(args: {
+  region: string;
+  fileSystemId: string;
+  subnetId: string;
+  securityGroupIds: readonly string[];
+}): Remediation {
+  const sgs = args.securityGroupIds.length > 0 ? args.securityGroupIds : ['<mount-target-security-group-id>'];
+  return {
+    summary: `Create a mount target for ${args.fileSystemId} in ${args.subnetId}`,
+    cli: `aws efs create-mount-target --region ${shellQuote(args.region)} --file-system-id ${shellQuote(args.fileSystemId)} --subnet-id ${shellQuote(args.subnetId)} --security-groups ${sgs.map(shellQuote).join(' ')}`,
+    terraform: [
+      `resource "aws_efs_mount_target" ${lit(identifier(args.subnetId))} {`,
+      `  file_system_id  = ${lit(args.fileSystemId)}`,
+      `  subnet_id       = ${lit(args.subnetId)}`,
+      `  security_groups = [${sgs.map(lit).join(', ')}]`,
+      '}',
+    ].join('\n'),
+    cdk: `new efs.CfnMountTarget(this, ${lit(`MountTarget${identifier(args.subnetId)}`)}, { fileSystemId: ${lit(args.fileSystemId)}, subnetId: ${lit(args.subnetId)}, securityGroups: [${sgs.map(lit).join(', ')}] });`,
   };
 }
 

@@ -17,9 +17,13 @@ export interface Requirement {
 /** Endpoints a task uses only once it runs: their absence cannot be why it failed to start. */
 const AFTER_START: ReadonlySet<Endpoint> = new Set<Endpoint>(['ssmmessages']);
 
-/** The interface endpoints a task can need: every endpoint name but the s3 gateway and the internet path. */
+/**
+ * The interface endpoints a task can need: every endpoint name but the s3 gateway, the
+ * internet path and `elasticfilesystem` (an EFS mount goes to the file system's mount
+ * target, which the EFS rules check, not to the EFS API endpoint).
+ */
 export const INTERFACE_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>(
-  ENDPOINTS.filter((endpoint) => endpoint !== 's3' && endpoint !== 'internet'),
+  ENDPOINTS.filter((endpoint) => endpoint !== 's3' && endpoint !== 'internet' && endpoint !== 'elasticfilesystem'),
 );
 
 /**

@@ -2,10 +2,11 @@ import type { Classification } from '../classify';
 import type { Finding, NetworkResult, Remediation } from '../diagnosis';
 import type { StoppedTask } from '../stopped-task';
 import type { Endpoint, FindingStatus } from '../taxonomy';
-import type { NetworkFacts, SecurityGroupFacts, SubnetFacts, VpcEndpointFacts } from './facts';
+import type { EfsMountTargetFacts, NetworkFacts, SecurityGroupFacts, SubnetFacts, VpcEndpointFacts } from './facts';
 import {
   assignPublicIpFix,
   createInterfaceEndpointFix,
+  createMountTargetFix,
   enablePrivateDnsFix,
   naclEntryFix,
   natRouteFix,
@@ -18,6 +19,7 @@ import { INTERFACE_ENDPOINTS, type Requirement, requirementsOf } from './require
 import { sgAllowsEgress, sgAllowsIngress } from './security-groups';
 
 const HTTPS = 443;
+const NFS = 2049;
 const ANYWHERE = '0.0.0.0/0';
 /** Which Describe call each kind of fact comes from, to name what was missing. */
 const SOURCES = {
@@ -27,6 +29,7 @@ const SOURCES = {
   endpoints: 'DescribeVpcEndpoints',
   securityGroups: 'DescribeSecurityGroups',
   networkAcl: 'DescribeNetworkAcls',
+  efs: 'DescribeNetworkInterfaces',
 } as const;
 
 /** Everything a rule reads. */
@@ -109,6 +112,7 @@ const RULES: readonly Rule[] = [
   { id: 's3', evaluate: s3Rules },
   { id: 'task-egress', evaluate: taskEgress },
   { id: 'nacl', evaluate: naclRules },
+  { id: 'efs', evaluate: efsRules },
 ];
 
 function subnetFreeIps({ facts }: Context): Finding[] {
@@ -381,45 +385,64 @@ function privateDns({ region, internet }: Context, name: Endpoint, endpoint: Vpc
 }
 
 function endpointIngress({ facts, region }: Context, name: Endpoint, endpoint: VpcEndpointFacts): Finding {
-  const id = `endpoint-sg:${name}`;
+  return acceptsFromTask(facts, region, {
+    id: `endpoint-sg:${name}`,
+    endpoint: name,
+    what: `endpoint ${endpoint.vpcEndpointId} (${name})`,
+    resourceId: endpoint.vpcEndpointId,
+    groupIds: endpoint.securityGroupIds,
+    port: HTTPS,
+    placeholder: '<endpoint-security-group-id>',
+  });
+}
+
+/**
+ * Does the security group of something the task connects to (an endpoint, a mount target)
+ * let the task in on `port`, by the task's group, address or subnet?
+ */
+function acceptsFromTask(
+  facts: NetworkFacts,
+  region: string,
+  target: {
+    id: string;
+    endpoint: Endpoint;
+    what: string;
+    resourceId: string;
+    groupIds: readonly string[];
+    port: number;
+    placeholder: string;
+  },
+): Finding {
+  const { id, endpoint: name, what, port } = target;
   if (!facts.securityGroups) return unknownFor(id, 'securityGroups', facts, name);
-  const groups = endpoint.securityGroupIds.map((gid) => facts.securityGroups?.find((g) => g.groupId === gid));
-  if (groups.some((g) => !g))
+  const groups = target.groupIds.map((gid) => facts.securityGroups?.find((g) => g.groupId === gid));
+  if (groups.some((g) => !g) || groups.length === 0)
     return finding(
       id,
       'unknown',
-      `the security groups of ${endpoint.vpcEndpointId} were not all read`,
-      endpoint.securityGroupIds,
+      `the security groups of ${target.resourceId} were not all read`,
+      target.groupIds,
       null,
       name,
     );
   const taskGroupIds = facts.task.securityGroupIds ?? [];
-  const match = sgAllowsIngress(groups as SecurityGroupFacts[], HTTPS, {
+  const match = sgAllowsIngress(groups as SecurityGroupFacts[], port, {
     groupIds: taskGroupIds,
     ...(facts.task.privateIpv4Address ? { ip: facts.task.privateIpv4Address } : {}),
     ...(facts.subnet ? { cidr: facts.subnet.cidrBlock } : {}),
   });
-  if (match)
-    return finding(
-      id,
-      'pass',
-      `endpoint ${endpoint.vpcEndpointId} (${name}) accepts HTTPS from the task`,
-      [match.evidence],
-      null,
-      name,
-    );
-  const endpointGroupId = endpoint.securityGroupIds[0] ?? '<endpoint-security-group-id>';
+  const protocol = port === NFS ? 'NFS' : 'HTTPS';
+  if (match) return finding(id, 'pass', `${what} accepts ${protocol} from the task`, [match.evidence], null, name);
   return finding(
     id,
     'fail',
-    `the security group of endpoint ${endpoint.vpcEndpointId} (${name}) does not allow inbound TCP 443 from the task (${taskGroupIds.join(', ') || facts.subnet?.cidrBlock || 'its subnet'})`,
-    endpoint.securityGroupIds.map(
-      (g) => `${g}: no inbound rule for tcp 443 from the task's security groups or address`,
-    ),
+    `the security group of ${what} does not allow inbound TCP ${port} from the task (${taskGroupIds.join(', ') || facts.subnet?.cidrBlock || 'its subnet'})`,
+    target.groupIds.map((g) => `${g}: no inbound rule for tcp ${port} from the task's security groups or address`),
     securityGroupHttpsFix({
       region,
-      groupId: endpointGroupId,
+      groupId: target.groupIds[0] ?? target.placeholder,
       direction: 'ingress',
+      port,
       peer: taskGroupIds[0] ? { groupId: taskGroupIds[0] } : { cidr: facts.subnet?.cidrBlock ?? '<task-subnet-cidr>' },
     }),
     name,
@@ -896,4 +919,125 @@ function order(findings: Finding[], requirements: readonly Requirement[]): Findi
     .map((f, i) => ({ f, i }))
     .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
     .map(({ f }) => f);
+}
+
+/**
+ * EFS volumes: the file system needs an available mount target in the task's Availability
+ * Zone (the mount helper resolves the file system's DNS name to the mount target of its own
+ * zone), whose security group accepts NFS (TCP 2049) from the task, and the task's security
+ * group must let 2049 out (efs-volumes.html; reference: EFS mount targets, R9).
+ */
+function efsRules({ facts, region, taskGroups }: Context): Finding[] {
+  const systems = [...new Set((facts.taskDefinition?.efsVolumes ?? []).map((v) => v.fileSystemId))];
+  const out: Finding[] = [];
+  const EFS: Endpoint = 'elasticfilesystem';
+  for (const fileSystemId of systems) {
+    const id = `efs-mount-target:${fileSystemId}`;
+    if (!facts.efsMountTargets) {
+      out.push(unknownFor(id, 'efs', facts, EFS));
+      continue;
+    }
+    const zone = facts.subnet?.availabilityZone;
+    if (!zone) {
+      out.push(unknownFor(id, 'subnet', facts, EFS));
+      continue;
+    }
+    const targets = facts.efsMountTargets.filter((t) => t.fileSystemId === fileSystemId);
+    if (targets.length === 0) {
+      // Found by their network interfaces: none at all may also mean a file system shared from another account.
+      out.push(
+        finding(
+          id,
+          'unknown',
+          `no mount target of ${fileSystemId} was found in ${region}: the file system has none, or belongs to another account`,
+          [`aws efs describe-mount-targets --region ${region} --file-system-id ${fileSystemId}`],
+          null,
+          EFS,
+        ),
+      );
+      continue;
+    }
+    const evidence = targets.map((t) => `${t.mountTargetId} in ${t.availabilityZone} (${t.subnetId}, ${t.state})`);
+    const target = targets.find((t) => t.availabilityZone === zone && t.state === 'available');
+    if (!target) {
+      out.push(
+        finding(
+          id,
+          'fail',
+          `file system ${fileSystemId} has no available mount target in ${zone}, the task's zone: its DNS name does not resolve there`,
+          evidence,
+          createMountTargetFix({
+            region,
+            fileSystemId,
+            subnetId: facts.task.subnetId ?? '<task-subnet-id>',
+            securityGroupIds: targets.find((t) => t.securityGroupIds)?.securityGroupIds ?? [],
+          }),
+          EFS,
+        ),
+      );
+      continue;
+    }
+    out.push(
+      finding(
+        id,
+        'pass',
+        `file system ${fileSystemId} has mount target ${target.mountTargetId} in ${zone}`,
+        evidence,
+        null,
+        EFS,
+      ),
+    );
+    out.push(mountTargetIngress(facts, region, fileSystemId, target));
+    if (!taskGroups || taskGroups.length === 0) continue;
+    const egressId = `task-egress:efs:${fileSystemId}`;
+    const to = { ...(target.ipAddress ? { ip: target.ipAddress } : {}), groupIds: target.securityGroupIds ?? [] };
+    const match = sgAllowsEgress(taskGroups, NFS, to);
+    out.push(
+      match
+        ? finding(
+            egressId,
+            'pass',
+            `the task's security group allows NFS to ${target.mountTargetId}`,
+            [match.evidence],
+            null,
+            EFS,
+          )
+        : finding(
+            egressId,
+            'fail',
+            `the task's security group ${taskGroups.map((g) => g.groupId).join(', ')} does not allow outbound TCP 2049 to mount target ${target.mountTargetId}`,
+            [`${target.mountTargetId} ${target.ipAddress ?? ''}`.trim()],
+            securityGroupHttpsFix({
+              region,
+              groupId: taskGroups[0]?.groupId ?? '<task-security-group-id>',
+              direction: 'egress',
+              port: NFS,
+              peer: target.securityGroupIds?.[0]
+                ? { groupId: target.securityGroupIds[0] }
+                : { cidr: target.ipAddress ? `${target.ipAddress}/32` : ANYWHERE },
+            }),
+            EFS,
+          ),
+    );
+  }
+  return out;
+}
+
+function mountTargetIngress(
+  facts: NetworkFacts,
+  region: string,
+  fileSystemId: string,
+  target: EfsMountTargetFacts,
+): Finding {
+  const id = `efs-sg:${fileSystemId}`;
+  if (!target.securityGroupIds) return unknownFor(id, 'efs', facts, 'elasticfilesystem');
+  return acceptsFromTask(facts, region, {
+    id,
+    endpoint: 'elasticfilesystem',
+    what: `mount target ${target.mountTargetId} (${fileSystemId})`,
+    resourceId: target.mountTargetId,
+    groupIds: target.securityGroupIds,
+    port: NFS,
+    placeholder: '<mount-target-security-group-id>',
+  });
 }

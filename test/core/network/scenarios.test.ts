@@ -14,8 +14,9 @@ function taskOf(event: string): StoppedTask {
 }
 
 /** Non-pass findings as `status id`, in the order the diagnosis gives them. */
-function problems(facts: string, event: string): string[] {
-  const d = diagnoseWithFacts(taskOf(event), catalog, parseNetworkFacts(fixture(`facts/${facts}.json`), facts));
+function problems(facts: string, event: string | StoppedTask): string[] {
+  const task = typeof event === 'string' ? taskOf(event) : event;
+  const d = diagnoseWithFacts(task, catalog, parseNetworkFacts(fixture(`facts/${facts}.json`), facts));
   expect(d.network.status).toBe('checked');
   return d.findings.filter((f) => f.status !== 'pass').map((f) => `${f.status} ${f.id}`);
 }
@@ -28,6 +29,17 @@ const E06 = '06-seed003-ecr-pull-api-error-500.json';
 const E07 = '07-seed004-ssm-parameter-network-2024.json';
 const E08 = '08-dockerhub-pull-timeout.json';
 const E17 = '17-cross-region-ecr.json';
+/** Event 04's service, stopped by an EFS mount that timed out (the task definition mounts fs-0a1b2c3d4e5f60718). */
+const EFS_TIMEOUT: StoppedTask = {
+  ...taskOf(E04),
+  stoppedReason:
+    'ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: mount.nfs4: Connection timed out : unsuccessful EFS utils command execution; code: 32',
+};
+const EFS_UNRESOLVED: StoppedTask = {
+  ...taskOf(E04),
+  stoppedReason:
+    'ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: Failed to resolve "fs-0a1b2c3d4e5f60718.efs.ap-northeast-1.amazonaws.com" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID. : unsuccessful EFS utils command execution; code: 1',
+};
 
 describe('network scenarios (test/fixtures/facts)', () => {
   it.each([
@@ -69,8 +81,36 @@ describe('network scenarios (test/fixtures/facts)', () => {
     ['public-subnet-no-public-ip', E08, ['fail public-subnet-public-ip', 'fail endpoint:logs']],
     ['cross-region-ecr', E17, ['fail internet-path']],
     ['ec2-launch-type-no-ecs-agent', E06, ['fail endpoint:ecs-agent', 'fail endpoint:ecs-telemetry']],
-  ])('%s with %s reports exactly %j', (facts, event, expected) => {
+    // EFS: a mount target in the task's zone, open to NFS from the task. No EFS API endpoint needed.
+    ['efs-good', EFS_TIMEOUT, []],
+    ['efs-no-mount-target-in-zone', EFS_UNRESOLVED, ['fail efs-mount-target:fs-0a1b2c3d4e5f60718']],
+    ['efs-mount-target-sg-no-2049-from-task', EFS_TIMEOUT, ['fail efs-sg:fs-0a1b2c3d4e5f60718']],
+  ] as Array<[string, string | StoppedTask, string[]]>)('%s with %s reports exactly %j', (facts, event, expected) => {
     expect(problems(facts, event)).toEqual(expected);
+  });
+
+  it('creates the missing EFS mount target in the task subnet, with the groups the others use', () => {
+    const d = diagnoseWithFacts(
+      EFS_UNRESOLVED,
+      catalog,
+      parseNetworkFacts(fixture('facts/efs-no-mount-target-in-zone.json')),
+    );
+    const [failure] = d.findings;
+    expect(failure).toMatchObject({ status: 'fail', endpoint: 'elasticfilesystem' });
+    expect(failure?.fix?.cli).toBe(
+      'aws efs create-mount-target --region ap-northeast-1 --file-system-id fs-0a1b2c3d4e5f60718 --subnet-id subnet-07b5d13883607188a --security-groups sg-0e5f5a1b2c3d4e5f6',
+    );
+    // Mounts never need the EFS API endpoint.
+    expect(d.findings.some((f) => f.id === 'endpoint:elasticfilesystem')).toBe(false);
+  });
+
+  it('cannot tell when no mount target of the file system is found at all', () => {
+    const raw = fixture<Record<string, unknown>>('facts/efs-good.json');
+    const d = diagnoseWithFacts(EFS_TIMEOUT, catalog, parseNetworkFacts({ ...raw, efsMountTargets: [] }));
+    expect(d.findings.find((f) => f.id === 'efs-mount-target:fs-0a1b2c3d4e5f60718')).toMatchObject({
+      status: 'unknown',
+      message: expect.stringContaining('belongs to another account'),
+    });
   });
 
   it('puts the fix with the real IDs in a failing finding', () => {
