@@ -303,7 +303,8 @@ export class NetworkFactsReader {
     }
   }
 
-  private portsIn(region: string): AwsPorts {
+  /** The readers for a region, created once; also for callers that need the same clients. */
+  portsIn(region: string): AwsPorts {
     let ports = this.ports.get(region);
     if (!ports) {
       ports = this.options.portsFor(region);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { AwsCallError } from '../adapters/aws-call-error';
 import { awsPorts, defaultRegion } from '../adapters/aws-clients';
 import type { ServiceNetworkConfig } from '../adapters/ecs-task';
-import { type AwsPorts, type FactsTarget, factsTargetOf, NetworkFactsReader } from '../adapters/network-facts-reader';
+import { type FactsTarget, factsTargetOf, NetworkFactsReader } from '../adapters/network-facts-reader';
 import { DoctorError } from '../core/errors';
 import type { NetworkFacts } from '../core/network/facts';
 import { checkPlannedTask } from '../core/network/preflight';
@@ -24,24 +24,13 @@ export interface LiveOptions {
 /** Reads network facts live for the CLI; one reader (and its caches) per command run. */
 export class LiveAws {
   private readonly reader: NetworkFactsReader;
-  private readonly ports = new Map<string, AwsPorts>();
   private fallbackRegion: Promise<string | undefined> | undefined;
 
   constructor(private readonly options: LiveOptions) {
-    const create = awsPorts(options.profile ? { profile: options.profile } : {});
     this.reader = new NetworkFactsReader({
-      portsFor: (region) => this.portsIn(region, create),
+      portsFor: awsPorts(options.profile ? { profile: options.profile } : {}),
       deadlineMs: options.deadlineSeconds * 1000,
     });
-  }
-
-  private portsIn(region: string, create: (region: string) => AwsPorts): AwsPorts {
-    let ports = this.ports.get(region);
-    if (!ports) {
-      ports = create(region);
-      this.ports.set(region, ports);
-    }
-    return ports;
   }
 
   /** The region for a task: its own (event or ARN), else --region, else the SDK chain's. */
@@ -75,8 +64,7 @@ export class LiveAws {
   /** A service's network configuration. @throws DoctorError when it cannot be read. */
   async service(region: string, cluster: string, service: string): Promise<ServiceNetworkConfig> {
     try {
-      const create = awsPorts(this.options.profile ? { profile: this.options.profile } : {});
-      return await this.portsIn(region, create).ecs.service(cluster, service);
+      return await this.reader.portsIn(region).ecs.service(cluster, service);
     } catch (error) {
       throw new DoctorError((error as AwsCallError).message, { cause: error });
     }
