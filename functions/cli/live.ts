@@ -33,10 +33,9 @@ export class LiveAws {
     });
   }
 
-  /** The region for a task: its own (event or ARN), else --region, else the SDK chain's. */
+  /** The region for a task: its own (the event's, or its ARN's as the parser read it), else --region, else the SDK chain's. */
   async regionFor(task?: StoppedTask): Promise<string> {
-    const own = task?.region ?? regionOfArn(task?.taskArn ?? task?.clusterArn);
-    if (own) return own;
+    if (task?.region) return task.region;
     if (this.options.region) return this.options.region;
     this.fallbackRegion ??= defaultRegion(this.options.profile);
     const region = await this.fallbackRegion;
@@ -235,10 +234,4 @@ export async function snapshot(request: SnapshotRequest, live: LiveAws, io: CliI
       `warning: ${missing.call} could not be read: ${missing.reason}${missing.permission ? ` (needs ${missing.permission})` : ''}\n`,
     );
   return EXIT.ok;
-}
-
-/** The region part of an ARN (`arn:aws:ecs:REGION:…`). */
-function regionOfArn(arn: string | null | undefined): string | undefined {
-  const region = arn?.split(':')[3];
-  return region ? region : undefined;
 }
