@@ -134,6 +134,7 @@ export class NetworkFactsReader {
     };
     const ttl = this.ttlMs;
     const forever = Number.POSITIVE_INFINITY;
+    const skip = <T>() => Promise.resolve(NOT_READ as Settled<T>);
     const readTaskDefinition = (arn: string) =>
       get(`DescribeTaskDefinition`, `td|${region}|${arn}`, forever, () => ecs.taskDefinition(arn, signal));
 
@@ -148,11 +149,10 @@ export class NetworkFactsReader {
             ? get('DescribeServices', `svc|${region}|${target.cluster}|${target.service}`, ttl, () =>
                 ecs.service(target.cluster as string, target.service as string, signal),
               )
-            : Promise.resolve(NOT_READ as Settled<ServiceNetworkConfig>),
-        target.taskDefinition ? readTaskDefinition(target.taskDefinition) : Promise.resolve(NOT_READ),
+            : skip<ServiceNetworkConfig>(),
+        target.taskDefinition ? readTaskDefinition(target.taskDefinition) : skip<TaskDefinitionFacts>(),
       ]);
       endRound();
-      this.trimTaskDefinitions();
       const service = serviceRead.ok ? serviceRead.value : undefined;
       const serviceTaskDefinition = !target.taskDefinition ? service?.taskDefinitionArn : undefined;
 
@@ -161,7 +161,6 @@ export class NetworkFactsReader {
       const customDns = !dhcpRead.ok || dhcpRead.value.some((set) => hasCustomDns(set.domainNameServers));
       const aclOpenToAll = aclRead.ok && allowsHttpsEverywhere(aclRead.value);
       const s3ListName = `com.amazonaws.${region}.s3`;
-      const skip = <T>() => Promise.resolve(NOT_READ as Settled<T>);
       const readMountTargets = (definition: TaskDefinitionFacts | null) =>
         Promise.all(
           fileSystemsOf(definition).map((fs) =>
@@ -207,7 +206,6 @@ export class NetworkFactsReader {
         readMountTargets(early),
       ]);
       endRound();
-      this.trimTaskDefinitions();
 
       // EFS volumes: the mount targets, in round 3 when the task definition came in round 2.
       const late = !early && lateTaskDefinition.ok ? lateTaskDefinition.value : null;
@@ -300,6 +298,7 @@ export class NetworkFactsReader {
       return { facts, rounds, calls };
     } finally {
       clearTimeout(timer);
+      this.trimTaskDefinitions();
     }
   }
 
