@@ -1,4 +1,5 @@
 import {
+  DescribeInstancesCommand,
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   type EC2Client,
@@ -58,6 +59,17 @@ export interface VpcSummary {
   readonly dhcpOptionsId?: string;
 }
 
+/** Where an EC2 instance sits on the network: what a task in `bridge` or `host` mode uses. */
+export interface InstanceNetwork {
+  readonly instanceId: string;
+  readonly subnetId: string;
+  readonly vpcId: string;
+  /** The security groups of the instance's primary network interface. */
+  readonly securityGroupIds: readonly string[];
+  readonly privateIpAddress?: string;
+  readonly publicIpAddress?: string;
+}
+
 /** Per-call options: the caller's deadline. */
 export interface CallOptions {
   readonly abortSignal?: AbortSignal;
@@ -75,6 +87,7 @@ export interface Ec2NetworkPort {
   vpc(vpcId: string, options?: CallOptions): Promise<VpcSummary>;
   prefixList(name: string, options?: CallOptions): Promise<PrefixListFacts | null>;
   efsMountTargets(fileSystemId: string, options?: CallOptions): Promise<EfsMountTargetFacts[]>;
+  instance(instanceId: string, options?: CallOptions): Promise<InstanceNetwork>;
 }
 
 export type VpcDnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';
@@ -245,6 +258,35 @@ export class Ec2Network implements Ec2NetworkPort {
         },
       ];
     });
+  }
+
+  async instance(instanceId: string, options: CallOptions = {}): Promise<InstanceNetwork> {
+    const output = await this.call('DescribeInstances', () =>
+      this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }), {
+        abortSignal: options.abortSignal,
+      }),
+    );
+    const instance = (output.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .find((i) => i.InstanceId === instanceId);
+    if (!instance) throw new AwsCallError('DescribeInstances', 'not-found', `${instanceId} was not in the answer`);
+    // A terminated instance keeps its id for a while but loses its network interface.
+    if (!instance.SubnetId || !instance.VpcId)
+      throw new AwsCallError(
+        'DescribeInstances',
+        'not-found',
+        `${instanceId} is ${instance.State?.Name ?? 'in an unknown state'} and no longer has a subnet`,
+      );
+    const primary = instance.NetworkInterfaces?.find((n) => n.Attachment?.DeviceIndex === 0);
+    const groups = primary?.Groups ?? instance.SecurityGroups ?? [];
+    return {
+      instanceId,
+      subnetId: instance.SubnetId,
+      vpcId: instance.VpcId,
+      securityGroupIds: groups.flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
+      ...(instance.PrivateIpAddress ? { privateIpAddress: instance.PrivateIpAddress } : {}),
+      ...(instance.PublicIpAddress ? { publicIpAddress: instance.PublicIpAddress } : {}),
+    };
   }
 
   /** Runs one paginated Describe call with these filters to the last page and flattens its items. */

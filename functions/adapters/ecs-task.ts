@@ -1,5 +1,6 @@
 import {
   type ContainerDefinition,
+  DescribeContainerInstancesCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   type ECSClient,
@@ -25,10 +26,17 @@ export interface ServiceNetworkConfig {
   readonly capacityProviders: readonly string[];
 }
 
+/** A container instance of a cluster and the EC2 instance behind it. */
+export interface ContainerInstanceRef {
+  readonly containerInstanceArn: string;
+  readonly ec2InstanceId: string;
+}
+
 /** The ECS Describe calls the network check makes. */
 export interface EcsTaskPort {
   taskDefinition(taskDefinition: string, options?: CallOptions): Promise<TaskDefinitionFacts>;
   service(cluster: string, service: string, options?: CallOptions): Promise<ServiceNetworkConfig>;
+  containerInstance(cluster: string, containerInstance: string, options?: CallOptions): Promise<ContainerInstanceRef>;
 }
 
 /** Reads task definitions and services with the ECS API, returning the product's own types. */
@@ -74,6 +82,34 @@ export class EcsTasks implements EcsTaskPort {
       capacityProviders: (found.capacityProviderStrategy ?? []).flatMap((s) =>
         s.capacityProvider ? [s.capacityProvider] : [],
       ),
+    };
+  }
+
+  async containerInstance(
+    cluster: string,
+    containerInstance: string,
+    options: CallOptions = {},
+  ): Promise<ContainerInstanceRef> {
+    const output = await this.call('DescribeContainerInstances', () =>
+      this.client.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [containerInstance] }), {
+        abortSignal: options.abortSignal,
+      }),
+    );
+    const found = output.containerInstances?.[0];
+    // ECS Anywhere puts the managed instance id (`mi-…`) there: such a host has no subnet.
+    if (!found?.ec2InstanceId?.startsWith('i-')) {
+      const failure = output.failures?.[0];
+      throw new AwsCallError(
+        'DescribeContainerInstances',
+        'not-found',
+        found
+          ? `container instance ${containerInstance} is not an EC2 instance (an external instance has no VPC subnet)`
+          : `container instance ${containerInstance} not found in cluster ${cluster}${failure?.reason ? ` (${failure.reason})` : ''}`,
+      );
+    }
+    return {
+      containerInstanceArn: found.containerInstanceArn ?? containerInstance,
+      ec2InstanceId: found.ec2InstanceId,
     };
   }
 

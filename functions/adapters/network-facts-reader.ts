@@ -16,11 +16,12 @@ import type {
   CallOptions,
   DhcpOptionSet,
   Ec2NetworkPort,
+  InstanceNetwork,
   SubnetNetworkAcl,
   VpcRouteTable,
   VpcSummary,
 } from './ec2-network';
-import type { EcsTaskPort, ServiceNetworkConfig } from './ecs-task';
+import type { ContainerInstanceRef, EcsTaskPort, ServiceNetworkConfig } from './ecs-task';
 
 /** The remote readers for one region. */
 export interface AwsPorts {
@@ -28,10 +29,23 @@ export interface AwsPorts {
   readonly ecs: EcsTaskPort;
 }
 
-/** Whose network to read: the task's subnet, and what else is known about the task. */
-export interface FactsTarget {
+/** Whose network to read: the task's subnet, or its container instance's, and what else is known about the task. */
+export type FactsTarget = TargetDetails &
+  (
+    | { readonly subnetId: string; readonly containerInstanceArn?: undefined }
+    | {
+        readonly subnetId?: undefined;
+        /**
+         * A task in `bridge` or `host` network mode has no network interface of its own: its
+         * subnet and security groups are those of this container instance's EC2 instance.
+         */
+        readonly containerInstanceArn: string;
+        readonly cluster: string;
+      }
+  );
+
+interface TargetDetails {
   readonly region: string;
-  readonly subnetId: string;
   /** The task's security groups when the caller knows them (`check --security-groups`); else the service's. */
   readonly securityGroupIds?: readonly string[];
   readonly assignPublicIp?: 'ENABLED' | 'DISABLED';
@@ -84,10 +98,15 @@ const NOT_READ: Settled<never> = {
  *    set the VPC uses) and DescribePrefixLists (when the ACL does not let HTTPS through to
  *    every address, so S3's CIDRs matter).
  *
- * Answers are cached per warm process: VPC and service facts for `ttlMs`, task definitions
- * by ARN for good. A call that fails makes its facts `null` and is listed in `unavailable`
- * with the reason and the IAM permission to grant; after `deadlineMs` the calls still out
- * are abandoned and reported the same way, so the diagnosis is `partial`, never wrong.
+ * A task in `bridge` or `host` mode names no subnet: round 1 asks DescribeContainerInstances
+ * instead of the ACL, DescribeInstances gives the instance's subnet, VPC and security groups
+ * in a round of its own, and the ACL joins the last round (with the prefix list, since
+ * whether it matters is not known yet): three rounds, for this case only.
+ *
+ * Answers are cached per warm process: VPC, instance and service facts for `ttlMs`, task
+ * definitions by ARN for good. A call that fails makes its facts `null` and is listed in
+ * `unavailable` with the reason and the IAM permission to grant; after `deadlineMs` the calls
+ * still out are abandoned and reported the same way, so the diagnosis is `partial`, never wrong.
  */
 export class NetworkFactsReader {
   private readonly ports = new Map<string, AwsPorts>();
@@ -106,7 +125,7 @@ export class NetworkFactsReader {
 
   /** Reads the target's facts; never throws: what fails is in `facts.unavailable`. */
   async read(target: FactsTarget, options: { readonly deadlineMs?: number } = {}): Promise<FactsReading> {
-    const { region, subnetId } = target;
+    const { region } = target;
     const { ec2, ecs } = this.portsIn(region);
     const deadlineMs = Math.max(1, Math.min(options.deadlineMs ?? this.deadlineMs, this.deadlineMs));
     const controller = new AbortController();
@@ -137,11 +156,21 @@ export class NetworkFactsReader {
     const skip = <T>() => Promise.resolve(NOT_READ as Settled<T>);
     const readTaskDefinition = (arn: string) =>
       get(`DescribeTaskDefinition`, `td|${region}|${arn}`, forever, () => ecs.taskDefinition(arn, signal));
+    const readAcl = (subnetId: string) =>
+      get('DescribeNetworkAcls', `acl|${region}|${subnetId}`, ttl, () => ec2.subnetNetworkAcl(subnetId, signal));
 
     try {
-      // Round 1: nothing is known but the subnet, the task definition and the service.
-      const [aclRead, dhcpRead, serviceRead, taskDefinitionRead] = await Promise.all([
-        get('DescribeNetworkAcls', `acl|${region}|${subnetId}`, ttl, () => ec2.subnetNetworkAcl(subnetId, signal)),
+      // Round 1: nothing is known but the subnet (or the container instance), the task definition and the service.
+      const [firstAclRead, placementRead, dhcpRead, serviceRead, taskDefinitionRead] = await Promise.all([
+        target.subnetId !== undefined ? readAcl(target.subnetId) : skip<SubnetNetworkAcl>(),
+        target.containerInstanceArn !== undefined
+          ? get(
+              'DescribeContainerInstances',
+              `ci|${region}|${target.cluster}|${target.containerInstanceArn}`,
+              ttl,
+              () => ecs.containerInstance(target.cluster, target.containerInstanceArn, signal),
+            )
+          : skip<ContainerInstanceRef>(),
         get('DescribeDhcpOptions', `dhcp|${region}`, ttl, () => ec2.dhcpOptionSets(signal)),
         target.serviceConfig
           ? Promise.resolve<Settled<ServiceNetworkConfig>>({ ok: true, value: target.serviceConfig })
@@ -156,10 +185,22 @@ export class NetworkFactsReader {
       const service = serviceRead.ok ? serviceRead.value : undefined;
       const serviceTaskDefinition = !target.taskDefinition ? service?.taskDefinitionArn : undefined;
 
-      // Round 2: the VPC is known from the subnet's network ACL.
-      const vpcId = aclRead.ok ? aclRead.value.vpcId : undefined;
+      // Bridge or host mode: the container instance's EC2 instance holds the network (a round of its own).
+      let hostRead: Settled<InstanceNetwork> = NOT_READ;
+      if (placementRead.ok) {
+        const instanceId = placementRead.value.ec2InstanceId;
+        hostRead = await get('DescribeInstances', `i|${region}|${instanceId}`, ttl, () =>
+          ec2.instance(instanceId, signal),
+        );
+        endRound();
+      }
+      const host = hostRead.ok ? hostRead.value : undefined;
+      const subnetId = target.subnetId ?? host?.subnetId;
+
+      // Round 2: the VPC is known from the subnet's network ACL, or from the instance.
+      const vpcId = firstAclRead.ok ? firstAclRead.value.vpcId : host?.vpcId;
       const customDns = !dhcpRead.ok || dhcpRead.value.some((set) => hasCustomDns(set.domainNameServers));
-      const aclOpenToAll = aclRead.ok && allowsHttpsEverywhere(aclRead.value);
+      const aclOpenToAll = firstAclRead.ok && allowsHttpsEverywhere(firstAclRead.value);
       const s3ListName = `com.amazonaws.${region}.s3`;
       const readMountTargets = (definition: TaskDefinitionFacts | null) =>
         Promise.all(
@@ -171,6 +212,7 @@ export class NetworkFactsReader {
       const [
         [subnets, tables, endpoints, groups, dnsSupport, dnsHostnames, vpc, prefixList, lateTaskDefinition],
         earlyMountTargets,
+        lateAclRead,
       ] = await Promise.all([
         Promise.all([
           vpcId
@@ -204,8 +246,10 @@ export class NetworkFactsReader {
           serviceTaskDefinition ? readTaskDefinition(serviceTaskDefinition) : skip<TaskDefinitionFacts>(),
         ]),
         readMountTargets(early),
+        host && target.subnetId === undefined ? readAcl(host.subnetId) : skip<SubnetNetworkAcl>(),
       ]);
       endRound();
+      const aclRead = target.subnetId !== undefined ? firstAclRead : lateAclRead;
 
       // EFS volumes: the mount targets, in round 3 when the task definition came in round 2.
       const late = !early && lateTaskDefinition.ok ? lateTaskDefinition.value : null;
@@ -222,12 +266,16 @@ export class NetworkFactsReader {
           unavailable.push(read.error.toUnavailable());
         return null;
       };
+      const placement = value(placementRead);
+      value(hostRead);
       const acl = value(aclRead);
       if (!vpcId) {
         // Without the VPC nothing of round 2 could be asked.
         unavailable.push({
           call: 'DescribeSubnets',
-          reason: `the VPC of ${subnetId} is unknown because DescribeNetworkAcls failed`,
+          reason: subnetId
+            ? `the VPC of ${subnetId} is unknown because DescribeNetworkAcls failed`
+            : `the subnet of container instance ${target.containerInstanceArn} is unknown because ${placement ? 'DescribeInstances' : 'DescribeContainerInstances'} failed`,
         });
       }
       const dhcpSets = value(dhcpRead);
@@ -245,12 +293,16 @@ export class NetworkFactsReader {
       const mountTargets = mountTargetReads.map(value);
       const efsMountTargets = mountTargets.some((m) => m === null) ? null : mountTargets.flatMap((list) => list ?? []);
       const mountTargetGroupIds = new Set((efsMountTargets ?? []).flatMap((t) => t.securityGroupIds ?? []));
-      const subnet = vpcSubnets?.find((s) => s.subnetId === subnetId) ?? null;
+      const subnet = (subnetId && vpcSubnets?.find((s) => s.subnetId === subnetId)) || null;
       if (vpcSubnets && !subnet)
         unavailable.push({ call: 'DescribeSubnets', reason: `${subnetId} is not among the subnets of ${vpcId}` });
-      const routeTable = routeTableOf(subnetId, routeTables);
+      const routeTable = subnetId ? routeTableOf(subnetId, routeTables) : null;
+      // On its container instance's network the task has the instance's groups, whatever the service says.
       const taskGroupIds =
-        target.securityGroupIds ?? (service?.securityGroupIds.length ? service.securityGroupIds : null);
+        target.containerInstanceArn !== undefined
+          ? (host?.securityGroupIds ?? null)
+          : (target.securityGroupIds ?? (service?.securityGroupIds.length ? service.securityGroupIds : null));
+      const privateIp = host ? host.privateIpAddress : target.privateIpv4Address;
       const endpointGroupIds = new Set((vpcEndpoints ?? []).flatMap((e) => e.securityGroupIds));
       const endpointSubnetIds = new Set(
         (vpcEndpoints ?? []).filter((e) => e.type === 'Interface').flatMap((e) => e.subnetIds),
@@ -286,10 +338,18 @@ export class NetworkFactsReader {
         networkAcl: acl?.networkAcl ?? null,
         prefixLists: s3PrefixLists(s3List, s3ListName, routeTable, vpcEndpoints),
         task: {
-          subnetId,
+          subnetId: subnetId ?? null,
           securityGroupIds: taskGroupIds ? [...taskGroupIds] : null,
-          assignPublicIp: target.assignPublicIp ?? service?.assignPublicIp ?? null,
-          ...(target.privateIpv4Address ? { privateIpv4Address: target.privateIpv4Address } : {}),
+          assignPublicIp: publicIpOf(target, host, hostRead, service),
+          ...(privateIp ? { privateIpv4Address: privateIp } : {}),
+          ...(target.containerInstanceArn !== undefined
+            ? {
+                containerInstance: {
+                  ec2InstanceId: placement?.ec2InstanceId ?? null,
+                  containerInstanceArn: placement?.containerInstanceArn ?? target.containerInstanceArn,
+                },
+              }
+            : {}),
         },
         taskDefinition,
         ...(mountTargetReads.length > 0 ? { efsMountTargets } : {}),
@@ -333,21 +393,47 @@ export class NetworkFactsReader {
 }
 
 /**
- * What to read for a stopped task: its subnet (from the ENI attachment), its service, task
- * definition and address. A string says why there is nothing to read.
+ * What to read for a stopped task: its subnet (from the ENI attachment) or, with no ENI on
+ * the EC2 launch type (`bridge` or `host` mode), its container instance; and its service,
+ * task definition and address. A string says why there is nothing to read.
  */
 export function factsTargetOf(task: StoppedTask, region: string): FactsTarget | string {
-  const subnetId = task.eni?.subnetId;
-  if (!subnetId)
-    return 'the stop names no subnet (not an awsvpc task, or it stopped before ECS attached its network interface)';
   const cluster = task.clusterArn ?? task.cluster;
-  return {
+  const details = {
     region,
-    subnetId,
     ...(cluster && task.service ? { cluster, service: task.service } : {}),
     ...(task.taskDefinitionArn ? { taskDefinition: task.taskDefinitionArn } : {}),
-    ...(task.eni?.privateIpv4Address ? { privateIpv4Address: task.eni.privateIpv4Address } : {}),
   };
+  const subnetId = task.eni?.subnetId;
+  if (subnetId)
+    return {
+      ...details,
+      subnetId,
+      ...(task.eni?.privateIpv4Address ? { privateIpv4Address: task.eni.privateIpv4Address } : {}),
+    };
+  if (task.launchType === 'EXTERNAL') return 'an ECS Anywhere task runs outside any VPC';
+  if (task.containerInstanceArn && cluster)
+    return { ...details, cluster, containerInstanceArn: task.containerInstanceArn };
+  return task.launchType === 'EC2'
+    ? 'the stop names no subnet and no container instance (it stopped before ECS placed it)'
+    : 'the stop names no subnet (not an awsvpc task, or it stopped before ECS attached its network interface)';
+}
+
+/**
+ * Whether the task had a public IP: the instance's, for a task on its container instance's
+ * network (unknown when the instance could not be read); else as launched.
+ */
+function publicIpOf(
+  target: FactsTarget,
+  host: InstanceNetwork | undefined,
+  hostRead: Settled<InstanceNetwork>,
+  service: ServiceNetworkConfig | undefined,
+): 'ENABLED' | 'DISABLED' | null {
+  if (target.containerInstanceArn !== undefined) {
+    if (!hostRead.ok) return null;
+    return host?.publicIpAddress ? 'ENABLED' : 'DISABLED';
+  }
+  return target.assignPublicIp ?? service?.assignPublicIp ?? null;
 }
 
 function settle<T>(value: Promise<T>, call: string): Promise<Settled<T>> {

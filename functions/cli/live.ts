@@ -173,7 +173,7 @@ async function planOf(request: CheckRequest, live: LiveAws, region: string): Pro
   if (subnets.length === 0)
     throw new DoctorError(
       service
-        ? `service ${request.service} has no awsvpc subnets to check; pass --subnets`
+        ? `service ${request.service} has no awsvpc subnets to check (in bridge or host mode its tasks use their container instances' network): pass the --subnets and --security-groups to check`
         : 'nothing to check: pass --cluster and --service, or --task-definition with --subnets and --security-groups',
     );
   if (securityGroups.length === 0)

@@ -408,3 +408,80 @@ describe('Ec2Network finds EFS mount targets by their network interfaces', () =>
     expect(request && filterValue(request, 'description')).toBe('EFS mount target for fs-0123456789abcdef0 (*)');
   });
 });
+
+describe('where a task in bridge or host mode sits: its container instance', () => {
+  it("reads the EC2 instance of a container instance, then the instance's subnet and primary interface's groups", async () => {
+    server.setRoutes({
+      DescribeContainerInstances: recorded('ecs', 'DescribeContainerInstances', 'ec2-instance.json'),
+      DescribeInstances: recorded('ec2', 'DescribeInstances', 'container-instance-two-enis.xml'),
+    });
+    const arn = 'arn:aws:ecs:us-east-1:123456789012:container-instance/prod/f2756532-8f13-4d53-87c9-aed50dc94cd7';
+    await expect(aws.ecs.containerInstance('prod', arn)).resolves.toEqual({
+      containerInstanceArn: arn,
+      ec2InstanceId: 'i-1234567890abcdef0',
+    });
+    expect(server.requests[0]?.params).toEqual({ cluster: 'prod', containerInstances: [arn] });
+
+    // The secondary interface (device 1, another subnet and group) is not where the agent's traffic leaves.
+    await expect(aws.ec2.instance('i-1234567890abcdef0')).resolves.toEqual({
+      instanceId: 'i-1234567890abcdef0',
+      subnetId: 'subnet-0bb1c79de3EXAMPLE',
+      vpcId: 'vpc-0dc9a2c8c6EXAMPLE',
+      securityGroupIds: ['sg-0ecs1instance0EXAMPLE'],
+      privateIpAddress: '10.0.1.114',
+    });
+    expect(server.requests[1]?.params).toMatchObject({
+      Action: 'DescribeInstances',
+      'InstanceId.1': 'i-1234567890abcdef0',
+    });
+  });
+
+  it('says a terminated instance no longer has a subnet', async () => {
+    server.setRoutes({ DescribeInstances: recorded('ec2', 'DescribeInstances', 'terminated.xml') });
+    const error = await failure(aws.ec2.instance('i-1234567890abcdef0'));
+    expect(error).toMatchObject({
+      call: 'DescribeInstances',
+      kind: 'not-found',
+      reason: 'i-1234567890abcdef0 is terminated and no longer has a subnet',
+    });
+  });
+
+  it('names the instance EC2 does not know', async () => {
+    server.setRoutes({
+      DescribeInstances: ec2Error('InvalidInstanceID.NotFound', "The instance ID 'i-1234567890abcdef0' does not exist"),
+    });
+    const error = await failure(aws.ec2.instance('i-1234567890abcdef0'));
+    expect(error).toMatchObject({ kind: 'not-found' });
+    expect(error.reason).toContain("The instance ID 'i-1234567890abcdef0' does not exist");
+  });
+
+  it('refuses an ECS Anywhere instance (no VPC subnet) and reports a missing one with the reason ECS gives', async () => {
+    server.setRoutes({
+      DescribeContainerInstances: recorded('ecs', 'DescribeContainerInstances', 'external-instance.json'),
+    });
+    const external = await failure(aws.ecs.containerInstance('onprem', '7b3c1e2f9a8d4c6e8f0a1b2c3d4e5f60'));
+    expect(external.reason).toBe(
+      'container instance 7b3c1e2f9a8d4c6e8f0a1b2c3d4e5f60 is not an EC2 instance (an external instance has no VPC subnet)',
+    );
+
+    server.setRoutes({
+      DescribeContainerInstances: ecsReply({ containerInstances: [], failures: [{ arn: 'ci-1', reason: 'MISSING' }] }),
+    });
+    const missing = await failure(aws.ecs.containerInstance('prod', 'ci-1'));
+    expect(missing).toMatchObject({
+      kind: 'not-found',
+      reason: 'container instance ci-1 not found in cluster prod (MISSING)',
+    });
+  });
+
+  it('names ecs:DescribeContainerInstances and ec2:DescribeInstances when they are denied', async () => {
+    server.setRoutes({
+      DescribeContainerInstances: ecsError('AccessDeniedException', 'User is not authorized'),
+      DescribeInstances: ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403),
+    });
+    expect((await failure(aws.ecs.containerInstance('prod', 'ci-1'))).permission).toBe(
+      'ecs:DescribeContainerInstances',
+    );
+    expect((await failure(aws.ec2.instance('i-1'))).permission).toBe('ec2:DescribeInstances');
+  });
+});

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../functions/adapters/aws-call-error';
 import type { CallOptions, Ec2NetworkPort } from '../../functions/adapters/ec2-network';
 import type { EcsTaskPort, ServiceNetworkConfig } from '../../functions/adapters/ecs-task';
-import { type FactsTarget, NetworkFactsReader } from '../../functions/adapters/network-facts-reader';
+import { type FactsTarget, factsTargetOf, NetworkFactsReader } from '../../functions/adapters/network-facts-reader';
 import type { NetworkFacts } from '../../functions/core/network/facts';
 import { parseNetworkFacts } from '../../functions/core/network/facts-schema';
-import { fixture } from '../helpers/fixtures';
+import { readTaskInputs, type StoppedTask } from '../../functions/core/stopped-task';
+import { demoEvent, fixture } from '../helpers/fixtures';
 
 function snapshot(name: string): NetworkFacts {
   return parseNetworkFacts(fixture(`facts/${name}`), name);
@@ -91,6 +92,15 @@ class GatedAws {
       ),
     prefixList: (name, o) =>
       this.gate('DescribePrefixLists', o, () => this.facts.prefixLists.find((p) => p.prefixListName === name) ?? null),
+    instance: (instanceId, o) =>
+      this.gate('DescribeInstances', o, () => ({
+        instanceId,
+        subnetId: this.facts.task.subnetId ?? '',
+        vpcId: this.facts.vpc?.vpcId ?? '',
+        securityGroupIds: [...(this.facts.task.securityGroupIds ?? [])],
+        ...(this.facts.task.privateIpv4Address ? { privateIpAddress: this.facts.task.privateIpv4Address } : {}),
+        ...(this.facts.task.assignPublicIp === 'ENABLED' ? { publicIpAddress: '203.0.113.7' } : {}),
+      })),
   };
 
   readonly ecs: EcsTaskPort = {
@@ -114,6 +124,11 @@ class GatedAws {
           capacityProviders: [],
         }),
       ),
+    containerInstance: (_cluster, containerInstanceArn, o) =>
+      this.gate('DescribeContainerInstances', o, () => ({
+        containerInstanceArn,
+        ec2InstanceId: this.facts.task.containerInstance?.ec2InstanceId ?? 'i-0000000000000000',
+      })),
   };
 }
 
@@ -121,7 +136,7 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function targetOf(facts: NetworkFacts, extra: Partial<FactsTarget> = {}): FactsTarget {
+function targetOf(facts: NetworkFacts, extra: Partial<Omit<FactsTarget, 'containerInstanceArn'>> = {}): FactsTarget {
   return {
     region: facts.region,
     subnetId: facts.task.subnetId ?? '',
@@ -341,6 +356,112 @@ describe('NetworkFactsReader', () => {
     expect(reading.facts.securityGroups?.map((g) => g.groupId)).toContain('sg-0e5f5a1b2c3d4e5f6');
   });
 
+  describe("a task on its container instance's network (EC2 launch type, bridge or host mode)", () => {
+    const facts = snapshot('ec2-bridge-good.json');
+    const containerInstanceArn = facts.task.containerInstance?.containerInstanceArn ?? '';
+    const bridgeTarget: FactsTarget = {
+      region: facts.region,
+      cluster: 'web-ec2',
+      service: 'web-ec2',
+      taskDefinition: 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/web-ec2:7',
+      containerInstanceArn,
+    };
+
+    it("finds the instance's subnet in a round of its own, then reads the VPC and the subnet's ACL", async () => {
+      const aws = new GatedAws(facts);
+      const reader = new NetworkFactsReader({ portsFor: () => aws });
+      const { reading, rounds } = await readInRounds(reader, aws, bridgeTarget);
+      expect(rounds).toEqual([
+        ['DescribeContainerInstances', 'DescribeDhcpOptions', 'DescribeServices', 'DescribeTaskDefinition'],
+        ['DescribeInstances'],
+        // Whether S3's CIDRs matter is not known before the ACL is: the prefix list is asked along.
+        [...ROUND_2, 'DescribeNetworkAcls', 'DescribePrefixLists'].sort(),
+      ]);
+      expect(reading.rounds).toBe(3);
+      expect(reading.facts.unavailable).toEqual([]);
+      expect(reading.facts.task).toEqual({
+        subnetId: facts.task.subnetId,
+        securityGroupIds: facts.task.securityGroupIds,
+        assignPublicIp: 'DISABLED',
+        privateIpv4Address: facts.task.privateIpv4Address,
+        containerInstance: { ec2InstanceId: 'i-05d1e8a7c3b2f4960', containerInstanceArn },
+      });
+      // The instance's groups stand for the task's, not the service's.
+      expect(reading.facts.securityGroups?.map((g) => g.groupId)).toContain('sg-09e2b7c4d1a3f5e68');
+      expect(reading.facts.networkAcl).toEqual(facts.networkAcl);
+      expect(reading.facts.subnet).toEqual(facts.subnet);
+    });
+
+    it('makes no call for a second stop on the same instance while the facts are fresh', async () => {
+      const aws = new GatedAws(facts);
+      const reader = new NetworkFactsReader({ portsFor: () => aws });
+      await readInRounds(reader, aws, bridgeTarget);
+      const warm = await readInRounds(reader, aws, bridgeTarget);
+      expect(warm.reading).toMatchObject({ rounds: 0, calls: [] });
+      expect(warm.reading.facts.task.containerInstance?.ec2InstanceId).toBe('i-05d1e8a7c3b2f4960');
+    });
+
+    it('says the instance has a public IP when it has one', async () => {
+      const aws = new GatedAws({ ...facts, task: { ...facts.task, assignPublicIp: 'ENABLED' } });
+      const { reading } = await readInRounds(new NetworkFactsReader({ portsFor: () => aws }), aws, bridgeTarget);
+      expect(reading.facts.task.assignPublicIp).toBe('ENABLED');
+    });
+
+    it('names the permission when the container instance cannot be described, and reads nothing it would need', async () => {
+      const aws = new GatedAws(facts);
+      aws.failing.set(
+        'DescribeContainerInstances',
+        new AwsCallError(
+          'DescribeContainerInstances',
+          'denied',
+          'AccessDeniedException: no',
+          'ecs:DescribeContainerInstances',
+        ),
+      );
+      const { reading, rounds } = await readInRounds(
+        new NetworkFactsReader({ portsFor: () => aws }),
+        aws,
+        bridgeTarget,
+      );
+      expect(rounds).toHaveLength(1);
+      expect(reading.facts.unavailable).toEqual([
+        {
+          call: 'DescribeContainerInstances',
+          reason: 'AccessDeniedException: no',
+          permission: 'ecs:DescribeContainerInstances',
+        },
+        {
+          call: 'DescribeSubnets',
+          reason: `the subnet of container instance ${containerInstanceArn} is unknown because DescribeContainerInstances failed`,
+        },
+      ]);
+      expect(reading.facts.task).toMatchObject({
+        subnetId: null,
+        securityGroupIds: null,
+        assignPublicIp: null,
+        containerInstance: { ec2InstanceId: null, containerInstanceArn },
+      });
+    });
+
+    it('says so when the instance is gone', async () => {
+      const aws = new GatedAws(facts);
+      aws.failing.set(
+        'DescribeInstances',
+        new AwsCallError(
+          'DescribeInstances',
+          'not-found',
+          'i-05d1e8a7c3b2f4960 is terminated and no longer has a subnet',
+        ),
+      );
+      const { reading } = await readInRounds(new NetworkFactsReader({ portsFor: () => aws }), aws, bridgeTarget);
+      expect(reading.facts.unavailable.map((u) => u.reason)).toEqual([
+        'i-05d1e8a7c3b2f4960 is terminated and no longer has a subnet',
+        `the subnet of container instance ${containerInstanceArn} is unknown because DescribeInstances failed`,
+      ]);
+      expect(reading.facts.task.containerInstance?.ec2InstanceId).toBe('i-05d1e8a7c3b2f4960');
+    });
+  });
+
   it('keeps at most the configured number of task definitions', async () => {
     const facts = snapshot('seed002-good.json');
     const aws = new GatedAws(facts);
@@ -351,5 +472,48 @@ describe('NetworkFactsReader', () => {
     expect(first.rounds).toEqual([['DescribeTaskDefinition']]);
     const latest = await readInRounds(reader, aws, targetOf(facts, { taskDefinition: 'web:3' }));
     expect(latest.rounds).toEqual([]);
+  });
+});
+
+describe('factsTargetOf', () => {
+  function taskOf(event: string): StoppedTask {
+    const [input] = readTaskInputs(demoEvent(event));
+    if (input?.kind !== 'task') throw new Error(`${event} is not a stopped task`);
+    return input.task;
+  }
+
+  it("reads an awsvpc task's subnet from its network interface", () => {
+    expect(factsTargetOf(taskOf('04-seed002-logs-unreachable.json'), 'ap-northeast-1')).toEqual({
+      region: 'ap-northeast-1',
+      subnetId: 'subnet-07b5d13883607188a',
+      privateIpv4Address: '10.0.20.53',
+      cluster: 'arn:aws:ecs:ap-northeast-1:123456789012:cluster/cf-ecs-sample-cluster',
+      service: 'cf-ecs-sample-service',
+      taskDefinition: 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/cf-ecs-sample-taskdef:4',
+    });
+  });
+
+  it('reads a bridge mode task through its container instance', () => {
+    expect(factsTargetOf(taskOf('13-ecr-pull-access-denied.json'), 'ap-northeast-1')).toEqual({
+      region: 'ap-northeast-1',
+      cluster: 'arn:aws:ecs:ap-northeast-1:123456789012:cluster/web-ec2',
+      service: 'web-ec2',
+      taskDefinition: 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/web-ec2:6',
+      containerInstanceArn:
+        'arn:aws:ecs:ap-northeast-1:123456789012:container-instance/web-ec2/852cd0c7d131aa7e8ebc575e1a86fb47',
+    });
+  });
+
+  it('says why there is nothing to read', () => {
+    const bridge = taskOf('13-ecr-pull-access-denied.json');
+    expect(factsTargetOf({ ...bridge, containerInstanceArn: undefined }, 'ap-northeast-1')).toBe(
+      'the stop names no subnet and no container instance (it stopped before ECS placed it)',
+    );
+    expect(factsTargetOf({ ...bridge, launchType: 'EXTERNAL' }, 'ap-northeast-1')).toBe(
+      'an ECS Anywhere task runs outside any VPC',
+    );
+    expect(factsTargetOf({ ...taskOf('04-seed002-logs-unreachable.json'), eni: undefined }, 'ap-northeast-1')).toMatch(
+      /^the stop names no subnet \(not an awsvpc task/,
+    );
   });
 });

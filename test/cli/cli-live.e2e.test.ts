@@ -162,6 +162,26 @@ describe('check', () => {
     expect(server().requests.map((r) => r.action)).not.toContain('DescribeServices');
   });
 
+  it("asks for the container instances' subnets of a bridge mode service, and checks them when given", async () => {
+    const facts = snapshot('ec2-bridge-instance-sg-no-egress-443.json');
+    server().setRoutes(awsWorld(facts, { cluster: 'web-ec2', service: 'web-ec2', launchType: 'EC2' }));
+    const service = ['check', '--cluster', 'web-ec2', '--service', 'web-ec2', '--region', facts.region];
+    const refused = await live(service);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      "service web-ec2 has no awsvpc subnets to check (in bridge or host mode its tasks use their container instances' network)",
+    );
+
+    const instances = ['--subnets', facts.task.subnetId ?? '', '--security-groups', 'sg-09e2b7c4d1a3f5e68'];
+    const checked = await live([...service, ...instances, '--json']);
+    expect(checked.code).toBe(3);
+    const [result] = jsonLines(checked.stdout) as Array<{ findings: Array<{ id: string; status: string }> }>;
+    expect(result?.findings.filter((f) => f.status === 'fail').map((f) => f.id)).toEqual([
+      'task-egress:endpoints',
+      'task-egress:s3',
+    ]);
+  });
+
   it('says what is missing when there is nothing to check', async () => {
     const read = await live(['check']);
     expect(read.code).toBe(2);

@@ -134,13 +134,19 @@ describe('doctor replay --facts', () => {
       ['04-seed002-logs-unreachable.json', 'logs', /authorize-security-group-ingress .*--group-id sg-\w+/],
       ['07-seed004-ssm-parameter-network-2024.json', 'ssm', /create-vpc-endpoint .*ssm/],
       ['08-dockerhub-pull-timeout.json', 'internet', /update-service .*assignPublicIp=ENABLED/],
+      // Bridge mode: the container instance's group is the one to open.
+      [
+        '19-ec2-bridge-ecr-pull-timeout.json',
+        's3',
+        /authorize-security-group-egress .*--group-id sg-09e2b7c4d1a3f5e68 /,
+      ],
     ];
     for (const [file, endpoint, cli] of expectations) {
       const d = byFile[file] as { network: { status: string }; findings: Array<Record<string, unknown>> };
       expect(d.network.status, file).toBe('checked');
       const failure = d.findings.find((f) => f.status === 'fail' && f.endpoint === endpoint);
       expect(failure, `${file} fails on ${endpoint}`).toBeDefined();
-      expect(String(failure?.message)).toContain(endpoint === 'internet' ? 'public IP' : endpoint);
+      expect(String(failure?.message)).toContain({ internet: 'public IP', s3: 'Amazon S3' }[endpoint] ?? endpoint);
       expect((failure?.fix as { cli?: string } | undefined)?.cli).toMatch(cli);
     }
     expect(byFile['09-oom-killed.json']).toMatchObject({ network: { status: 'skipped' } });

@@ -120,6 +120,24 @@ describe('built handler bundle', () => {
     expect(aws().requests).toEqual([]);
   });
 
+  it("reads a bridge mode task's network through its container instance, in three rounds", async () => {
+    const snapshot = parseNetworkFacts(fixture('facts/ec2-bridge-instance-sg-no-egress-443.json'));
+    aws().setRoutes(awsWorld(snapshot, { cluster: 'web-ec2', service: 'web-ec2' }));
+    const { result, logs } = await invoke(demoEvent('19-ec2-bridge-ecr-pull-timeout.json'), {
+      getRemainingTimeInMillis: () => 30_000,
+    });
+    const { findings } = (result as { diagnosis: { findings: Array<{ id: string; status: string }> } }).diagnosis;
+    expect(findings.filter((f) => f.status === 'fail').map((f) => f.id)).toEqual([
+      'task-egress:s3',
+      'task-egress:endpoints',
+    ]);
+    expect(logs[0]).toMatchObject({ network: { status: 'checked', rounds: 3 } });
+    expect(aws().requests.map((r) => r.action)).toEqual(
+      expect.arrayContaining(['DescribeContainerInstances', 'DescribeInstances', 'DescribeNetworkAcls']),
+    );
+    expect(aws().unrouted).toEqual([]);
+  });
+
   it('asks AWS nothing when the cause cannot be the network', async () => {
     aws().setRoutes({});
     const { result } = await invoke(demoEvent('09-oom-killed.json'));

@@ -141,6 +141,37 @@ export function awsWorld(facts: NetworkFacts, options: WorldOptions = {}): Route
         )
         .join('')}</networkInterfaceSet>`;
     }),
+    DescribeInstances: ec2('DescribeInstances', (request) => {
+      const instance = facts.task.containerInstance;
+      const wanted = String(request.params['InstanceId.1'] ?? '');
+      if (!instance || instance.ec2InstanceId !== wanted || !facts.task.subnetId) return '<reservationSet/>';
+      return `<reservationSet><item><reservationId>r-0${wanted.slice(3)}</reservationId><ownerId>123456789012</ownerId><groupSet/><instancesSet>${instanceXml(wanted, facts, vpcId)}</instancesSet></item></reservationSet>`;
+    }),
+    DescribeContainerInstances: (request) => {
+      if (denied.has('DescribeContainerInstances'))
+        return ecsError('AccessDeniedException', 'User is not authorized to perform: ecs:DescribeContainerInstances');
+      const wanted = (request.params.containerInstances as string[] | undefined)?.[0] ?? '';
+      const instance = facts.task.containerInstance;
+      if (!instance?.ec2InstanceId || instance.containerInstanceArn !== wanted)
+        return ecsReply({ containerInstances: [], failures: [{ arn: wanted, reason: 'MISSING' }] });
+      return ecsReply({
+        containerInstances: [
+          {
+            containerInstanceArn: wanted,
+            ec2InstanceId: instance.ec2InstanceId,
+            version: 12,
+            versionInfo: { agentVersion: '1.89.2', agentHash: '6b8c6b4e', dockerVersion: 'DockerVersion: 25.0.8' },
+            status: 'ACTIVE',
+            agentConnected: true,
+            runningTasksCount: 0,
+            pendingTasksCount: 0,
+            attributes: [{ name: 'ecs.availability-zone', value: facts.subnet?.availabilityZone ?? '' }],
+            registeredAt: 1773216000,
+          },
+        ],
+        failures: [],
+      });
+    },
     DescribeTaskDefinition: () =>
       denied.has('DescribeTaskDefinition') || !facts.taskDefinition
         ? ecsError('AccessDeniedException', 'User is not authorized to perform: ecs:DescribeTaskDefinition')
@@ -171,13 +202,18 @@ export function awsWorld(facts: NetworkFacts, options: WorldOptions = {}): Route
             ...(options.launchType ? { launchType: options.launchType } : {}),
             ...(options.platformVersion ? { platformVersion: options.platformVersion } : {}),
             enableExecuteCommand: options.enableExecuteCommand ?? false,
-            networkConfiguration: {
-              awsvpcConfiguration: {
-                subnets: facts.task.subnetId ? [facts.task.subnetId] : [],
-                securityGroups: facts.task.securityGroupIds ?? [],
-                assignPublicIp: facts.task.assignPublicIp ?? 'DISABLED',
-              },
-            },
+            // A bridge or host mode service has no network configuration: its tasks use their instances'.
+            ...(facts.task.containerInstance
+              ? {}
+              : {
+                  networkConfiguration: {
+                    awsvpcConfiguration: {
+                      subnets: facts.task.subnetId ? [facts.task.subnetId] : [],
+                      securityGroups: facts.task.securityGroupIds ?? [],
+                      assignPublicIp: facts.task.assignPublicIp ?? 'DISABLED',
+                    },
+                  },
+                }),
           },
         ],
         failures: [],
@@ -193,6 +229,16 @@ export function filterValue(request: AwsRequest, name: string): string | undefin
     if (match && value === name) return request.params[`Filter.${match[1]}.Value.1`] as string | undefined;
   }
   return undefined;
+}
+
+/** An EC2 instance as DescribeInstances renders it: where a bridge or host mode task's traffic leaves from. */
+function instanceXml(instanceId: string, facts: NetworkFacts, vpcId: string): string {
+  const groups = (facts.task.securityGroupIds ?? [])
+    .map((g) => `<item><groupId>${g}</groupId><groupName>${g}-name</groupName></item>`)
+    .join('');
+  const ip = facts.task.privateIpv4Address ?? '10.0.0.10';
+  const publicIp = facts.task.assignPublicIp === 'ENABLED' ? '<ipAddress>203.0.113.7</ipAddress>' : '';
+  return `<item><instanceId>${instanceId}</instanceId><imageId>ami-0f4a6c2e8b1d3a5c7</imageId><instanceState><code>16</code><name>running</name></instanceState><privateDnsName>ip-${ip.replace(/\./g, '-')}.${facts.region}.compute.internal</privateDnsName><dnsName/><instanceType>m7g.large</instanceType><placement><availabilityZone>${facts.subnet?.availabilityZone ?? ''}</availabilityZone><tenancy>default</tenancy></placement><subnetId>${facts.task.subnetId}</subnetId><vpcId>${vpcId}</vpcId><privateIpAddress>${ip}</privateIpAddress>${publicIp}<groupSet>${groups}</groupSet><networkInterfaceSet><item><networkInterfaceId>eni-0${instanceId.slice(3)}</networkInterfaceId><subnetId>${facts.task.subnetId}</subnetId><vpcId>${vpcId}</vpcId><status>in-use</status><privateIpAddress>${ip}</privateIpAddress><groupSet>${groups}</groupSet><attachment><attachmentId>eni-attach-0${instanceId.slice(3)}</attachmentId><deviceIndex>0</deviceIndex><status>attached</status></attachment></item></networkInterfaceSet></item>`;
 }
 
 function subnetXml(s: SubnetFacts): string {

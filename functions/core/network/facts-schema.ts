@@ -104,6 +104,7 @@ export const networkFactsSchema = z.object({
     securityGroupIds: z.nullable(strs()),
     assignPublicIp: z.nullable(z.enum(['ENABLED', 'DISABLED'])),
     privateIpv4Address: opt(str()),
+    containerInstance: opt(z.object({ ec2InstanceId: z.nullable(str()), containerInstanceArn: opt(str()) })),
   }),
   taskDefinition: z.nullable(
     z.object({

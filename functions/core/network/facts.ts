@@ -147,9 +147,25 @@ export interface PrefixListFacts {
 export interface TaskNetworkFacts {
   readonly subnetId: string | null;
   readonly securityGroupIds: readonly string[] | null;
-  /** From the service's awsvpcConfiguration; null when unknown (not a service, or not read). */
+  /**
+   * From the service's awsvpcConfiguration; null when unknown (not a service, or not read).
+   * For a task on its container instance's network: whether the instance has a public IP.
+   */
   readonly assignPublicIp: 'ENABLED' | 'DISABLED' | null;
   readonly privateIpv4Address?: string;
+  /**
+   * Set when the task has no network interface of its own (EC2 launch type, `bridge` or
+   * `host` network mode): it uses its container instance's, so `subnetId`,
+   * `securityGroupIds`, `assignPublicIp` and `privateIpv4Address` above are the instance's.
+   */
+  readonly containerInstance?: ContainerInstanceFacts;
+}
+
+/** The EC2 instance a task in `bridge` or `host` network mode ran on. */
+export interface ContainerInstanceFacts {
+  /** Null when DescribeContainerInstances could not say. */
+  readonly ec2InstanceId: string | null;
+  readonly containerInstanceArn?: string;
 }
 
 export interface TaskDefinitionFacts {

@@ -263,3 +263,13 @@ export function assignPublicIpFix(args: {
     cdk: '// on the ecs.FargateService\nassignPublicIp: true,',
   };
 }
+
+/** A container instance in a public subnet without a public IP: new instances need one, or a NAT gateway. */
+export function instancePublicIpFix(args: { region: string; subnetId: string }): Remediation {
+  return {
+    summary: `Launch the container instances with a public IP (a launch template setting wins over the subnet's default), or move them to a private subnet with a NAT gateway; running instances keep their addresses, so replace them`,
+    cli: `aws ec2 modify-subnet-attribute --region ${shellQuote(args.region)} --subnet-id ${shellQuote(args.subnetId)} --map-public-ip-on-launch`,
+    terraform: '# in the aws_launch_template network_interfaces block\n  associate_public_ip_address = true',
+    cdk: '// on the ec2.LaunchTemplate of the Auto Scaling group\nassociatePublicIpAddress: true,',
+  };
+}

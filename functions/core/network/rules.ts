@@ -8,6 +8,7 @@ import {
   createInterfaceEndpointFix,
   createMountTargetFix,
   enablePrivateDnsFix,
+  instancePublicIpFix,
   naclEntryFix,
   natRouteFix,
   s3GatewayFix,
@@ -93,7 +94,7 @@ export function checkNetwork(
     reason:
       unknowns > 0
         ? `${unknowns} check(s) could not be decided from the facts`
-        : `checked ${requirements.length} requirement(s) of subnet ${facts.task.subnetId ?? '?'}`,
+        : `checked ${requirements.length} requirement(s) of subnet ${facts.task.subnetId ?? '?'}${facts.task.containerInstance ? ` (the network of ${holderOf(facts).who})` : ''}`,
     findings: ordered,
   };
 }
@@ -235,21 +236,26 @@ function internetRule(context: Context): Finding[] {
   if (internet.status === 'unknown')
     return [finding('internet-path', 'unknown', internet.why, evidence, null, 'internet')];
   if (internet.publicSubnetWithoutIp) {
+    const instance = facts.task.containerInstance;
     return [
       finding(
         'public-subnet-public-ip',
         'fail',
-        `subnet ${facts.task.subnetId} routes to an internet gateway but the task has no public IP (assignPublicIp DISABLED), so it cannot reach the internet`,
+        instance
+          ? `subnet ${facts.task.subnetId} routes to an internet gateway but ${holderOf(facts).who} has no public IP, so the task cannot reach the internet`
+          : `subnet ${facts.task.subnetId} routes to an internet gateway but the task has no public IP (assignPublicIp DISABLED), so it cannot reach the internet`,
         [...evidence, internet.why],
-        task.cluster && task.service && facts.task.subnetId
-          ? assignPublicIpFix({
-              region,
-              cluster: task.cluster,
-              service: task.service,
-              subnetId: facts.task.subnetId,
-              securityGroupIds: facts.task.securityGroupIds ?? [],
-            })
-          : null,
+        instance && facts.task.subnetId
+          ? instancePublicIpFix({ region, subnetId: facts.task.subnetId })
+          : task.cluster && task.service && facts.task.subnetId
+            ? assignPublicIpFix({
+                region,
+                cluster: task.cluster,
+                service: task.service,
+                subnetId: facts.task.subnetId,
+                securityGroupIds: facts.task.securityGroupIds ?? [],
+              })
+            : null,
         'internet',
       ),
     ];
@@ -397,6 +403,18 @@ function endpointIngress({ facts, region }: Context, name: Endpoint, endpoint: V
 }
 
 /**
+ * Whose network the task's traffic leaves from, as findings name it: the task's own
+ * interface, or in `bridge`/`host` mode its container instance.
+ */
+function holderOf(facts: NetworkFacts): { readonly who: string; readonly whose: string } {
+  const instance = facts.task.containerInstance;
+  if (!instance) return { who: 'the task', whose: "the task's" };
+  const id = instance.ec2InstanceId ?? instance.containerInstanceArn?.split('/').pop();
+  const who = id ? `container instance ${id}` : 'the container instance';
+  return { who, whose: `${who}'s` };
+}
+
+/**
  * Does the security group of something the task connects to (an endpoint, a mount target)
  * let the task in on `port`, by the task's group, address or subnet?
  */
@@ -432,12 +450,13 @@ function acceptsFromTask(
     ...(facts.subnet ? { cidr: facts.subnet.cidrBlock } : {}),
   });
   const protocol = port === NFS ? 'NFS' : 'HTTPS';
-  if (match) return finding(id, 'pass', `${what} accepts ${protocol} from the task`, [match.evidence], null, name);
+  const { who, whose } = holderOf(facts);
+  if (match) return finding(id, 'pass', `${what} accepts ${protocol} from ${who}`, [match.evidence], null, name);
   return finding(
     id,
     'fail',
-    `the security group of ${what} does not allow inbound TCP ${port} from the task (${taskGroupIds.join(', ') || facts.subnet?.cidrBlock || 'its subnet'})`,
-    target.groupIds.map((g) => `${g}: no inbound rule for tcp ${port} from the task's security groups or address`),
+    `the security group of ${what} does not allow inbound TCP ${port} from ${who} (${taskGroupIds.join(', ') || facts.subnet?.cidrBlock || 'its subnet'})`,
+    target.groupIds.map((g) => `${g}: no inbound rule for tcp ${port} from ${whose} security groups or address`),
     securityGroupHttpsFix({
       region,
       groupId: target.groupIds[0] ?? target.placeholder,
@@ -685,6 +704,7 @@ function taskEgress(context: Context): Finding[] {
       fix: securityGroupHttpsFix({ region, groupId: taskGroupId, direction: 'egress', peer: { cidr: ANYWHERE } }),
     });
   }
+  const { whose } = holderOf(facts);
   for (const check of checks) {
     if (facts.securityGroups && !facts.task.securityGroupIds) {
       // A stop event does not carry the task's security groups; only its service's configuration does.
@@ -692,7 +712,9 @@ function taskEgress(context: Context): Finding[] {
         finding(
           check.id,
           'unknown',
-          "cannot tell: the task's security groups are unknown (a task not started by a service: `check` or `snapshot` take them with --security-groups)",
+          facts.task.containerInstance
+            ? `cannot tell: ${whose} security groups are unknown`
+            : "cannot tell: the task's security groups are unknown (a task not started by a service: `check` or `snapshot` take them with --security-groups)",
           [],
           null,
           check.endpoint,
@@ -710,7 +732,7 @@ function taskEgress(context: Context): Finding[] {
         ? finding(
             check.id,
             'pass',
-            `the task's security group allows HTTPS to ${check.what}`,
+            `${whose} security group allows HTTPS to ${check.what}`,
             [match.evidence],
             null,
             check.endpoint,
@@ -718,7 +740,7 @@ function taskEgress(context: Context): Finding[] {
         : finding(
             check.id,
             'fail',
-            `the task's security group ${taskGroups.map((g) => g.groupId).join(', ')} does not allow outbound TCP 443 to ${check.what}`,
+            `${whose} security group ${taskGroups.map((g) => g.groupId).join(', ')} does not allow outbound TCP 443 to ${check.what}`,
             taskGroups.map(
               (g) =>
                 `${g.groupId} egress: ${g.egress.map((r) => `${r.protocol} ${r.fromPort ?? '*'}-${r.toPort ?? '*'} → ${[...r.cidrs, ...r.prefixListIds, ...r.groupIds].join(',')}`).join('; ') || 'none'}`,
@@ -856,14 +878,19 @@ function internetPath(facts: NetworkFacts): InternetPath {
     return { status: 'yes', via: `network interface ${target} (NAT instance or appliance)` };
   if (target.startsWith('igw-')) {
     if (facts.task.assignPublicIp === 'ENABLED')
-      return { status: 'yes', via: `internet gateway ${target} with the task's public IP` };
+      return { status: 'yes', via: `internet gateway ${target} with ${holderOf(facts).whose} public IP` };
     if (facts.task.assignPublicIp === 'DISABLED')
       return {
         status: 'no',
-        why: `0.0.0.0/0 → ${target} in ${table.routeTableId}, but assignPublicIp is DISABLED`,
+        why: facts.task.containerInstance
+          ? `0.0.0.0/0 → ${target} in ${table.routeTableId}, but ${holderOf(facts).who} has no public IP`
+          : `0.0.0.0/0 → ${target} in ${table.routeTableId}, but assignPublicIp is DISABLED`,
         publicSubnetWithoutIp: true,
       };
-    return { status: 'unknown', why: `0.0.0.0/0 → ${target}, and whether the task had a public IP is not known` };
+    return {
+      status: 'unknown',
+      why: `0.0.0.0/0 → ${target}, and whether ${holderOf(facts).who} had a public IP is not known`,
+    };
   }
   return {
     status: 'unknown',
@@ -997,7 +1024,7 @@ function efsRules({ facts, region, taskGroups }: Context): Finding[] {
         ? finding(
             egressId,
             'pass',
-            `the task's security group allows NFS to ${target.mountTargetId}`,
+            `${holderOf(facts).whose} security group allows NFS to ${target.mountTargetId}`,
             [match.evidence],
             null,
             EFS,
@@ -1005,7 +1032,7 @@ function efsRules({ facts, region, taskGroups }: Context): Finding[] {
         : finding(
             egressId,
             'fail',
-            `the task's security group ${taskGroups.map((g) => g.groupId).join(', ')} does not allow outbound TCP 2049 to mount target ${target.mountTargetId}`,
+            `${holderOf(facts).whose} security group ${taskGroups.map((g) => g.groupId).join(', ')} does not allow outbound TCP 2049 to mount target ${target.mountTargetId}`,
             [`${target.mountTargetId} ${target.ipAddress ?? ''}`.trim()],
             securityGroupHttpsFix({
               region,

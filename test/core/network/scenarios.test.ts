@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../../functions/catalog/catalog';
 import { diagnoseWithFacts } from '../../../functions/core/network/diagnose-with-facts';
+import type { NetworkFacts } from '../../../functions/core/network/facts';
 import { parseNetworkFacts } from '../../../functions/core/network/facts-schema';
 import { readTaskInputs, type StoppedTask } from '../../../functions/core/stopped-task';
 import { demoEvent, fixture } from '../../helpers/fixtures';
@@ -29,6 +30,8 @@ const E06 = '06-seed003-ecr-pull-api-error-500.json';
 const E07 = '07-seed004-ssm-parameter-network-2024.json';
 const E08 = '08-dockerhub-pull-timeout.json';
 const E17 = '17-cross-region-ecr.json';
+/** EC2 launch type in bridge mode: no ENI of its own, the container instance's network. */
+const E19 = '19-ec2-bridge-ecr-pull-timeout.json';
 /** Event 04's service, stopped by an EFS mount that timed out (the task definition mounts fs-0a1b2c3d4e5f60718). */
 const EFS_TIMEOUT: StoppedTask = {
   ...taskOf(E04),
@@ -81,12 +84,74 @@ describe('network scenarios (test/fixtures/facts)', () => {
     ['public-subnet-no-public-ip', E08, ['fail public-subnet-public-ip', 'fail endpoint:logs']],
     ['cross-region-ecr', E17, ['fail internet-path']],
     ['ec2-launch-type-no-ecs-agent', E06, ['fail endpoint:ecs-agent', 'fail endpoint:ecs-telemetry']],
+    // Bridge mode: the container instance's subnet and security groups decide.
+    ['ec2-bridge-good', E19, []],
+    ['ec2-bridge-instance-sg-no-egress-443', E19, ['fail task-egress:s3', 'fail task-egress:endpoints']],
     // EFS: a mount target in the task's zone, open to NFS from the task. No EFS API endpoint needed.
     ['efs-good', EFS_TIMEOUT, []],
     ['efs-no-mount-target-in-zone', EFS_UNRESOLVED, ['fail efs-mount-target:fs-0a1b2c3d4e5f60718']],
     ['efs-mount-target-sg-no-2049-from-task', EFS_TIMEOUT, ['fail efs-sg:fs-0a1b2c3d4e5f60718']],
   ] as Array<[string, string | StoppedTask, string[]]>)('%s with %s reports exactly %j', (facts, event, expected) => {
     expect(problems(facts, event)).toEqual(expected);
+  });
+
+  it("names the container instance's security group, and opens it, when a bridge mode task cannot leave", () => {
+    const d = diagnoseWithFacts(
+      taskOf(E19),
+      catalog,
+      parseNetworkFacts(fixture('facts/ec2-bridge-instance-sg-no-egress-443.json')),
+    );
+    expect(d.network.reason).toBe(
+      'checked 7 requirement(s) of subnet subnet-0447d2e1961626e90 (the network of container instance i-05d1e8a7c3b2f4960)',
+    );
+    const egress = d.findings.find((f) => f.id === 'task-egress:endpoints');
+    expect(egress?.message).toBe(
+      "container instance i-05d1e8a7c3b2f4960's security group sg-09e2b7c4d1a3f5e68 does not allow outbound TCP 443 to the VPC endpoints (ecr.api, ecr.dkr, logs, ecs-agent, ecs-telemetry, ecs)",
+    );
+    expect(egress?.fix?.cli).toContain(
+      'aws ec2 authorize-security-group-egress --region ap-northeast-1 --group-id sg-09e2b7c4d1a3f5e68',
+    );
+    // The endpoints accept the instance by the VPC's CIDR.
+    expect(d.findings.find((f) => f.id === 'endpoint-sg:ecr.dkr')?.message).toBe(
+      'endpoint vpce-0a57a53f4993c2203 (ecr.dkr) accepts HTTPS from container instance i-05d1e8a7c3b2f4960',
+    );
+  });
+
+  it('asks for a public IP on the container instances, not on the service, in a public subnet', () => {
+    const good = fixture<NetworkFacts>('facts/ec2-bridge-good.json');
+    const facts = parseNetworkFacts({
+      ...good,
+      routeTable: good.routeTable && {
+        ...good.routeTable,
+        routes: [
+          ...good.routeTable.routes,
+          { destinationCidrBlock: '0.0.0.0/0', target: 'igw-0c1d2e3f4a5b6c7d8', state: 'active' },
+        ],
+      },
+      taskDefinition: good.taskDefinition && {
+        ...good.taskDefinition,
+        containers: good.taskDefinition.containers.map((c) => ({ ...c, image: 'public.ecr.aws/nginx/nginx:1.27' })),
+      },
+    });
+    const d = diagnoseWithFacts(taskOf(E19), catalog, facts);
+    const failure = d.findings.find((f) => f.status === 'fail');
+    expect(failure).toMatchObject({
+      id: 'public-subnet-public-ip',
+      message:
+        'subnet subnet-0447d2e1961626e90 routes to an internet gateway but container instance i-05d1e8a7c3b2f4960 has no public IP, so the task cannot reach the internet',
+    });
+    expect(failure?.fix?.cli).toBe(
+      'aws ec2 modify-subnet-attribute --region ap-northeast-1 --subnet-id subnet-0447d2e1961626e90 --map-public-ip-on-launch',
+    );
+    // With a public IP on the instance, the internet gateway is a path.
+    const withIp = diagnoseWithFacts(taskOf(E19), catalog, {
+      ...facts,
+      task: { ...facts.task, assignPublicIp: 'ENABLED' },
+    });
+    expect(withIp.findings.find((f) => f.id === 'internet-path')).toMatchObject({
+      status: 'pass',
+      message: expect.stringContaining("container instance i-05d1e8a7c3b2f4960's public IP"),
+    });
   });
 
   it('creates the missing EFS mount target in the task subnet, with the groups the others use', () => {
