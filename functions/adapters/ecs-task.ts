@@ -30,6 +30,12 @@ export interface ServiceNetworkConfig {
 export interface ContainerInstanceRef {
   readonly containerInstanceArn: string;
   readonly ec2InstanceId: string;
+  /**
+   * The instance's subnet and VPC, from the `ecs.subnet-id` and `ecs.vpc-id` attributes the
+   * agent records at registration; absent when an old agent did not record them.
+   */
+  readonly subnetId?: string;
+  readonly vpcId?: string;
 }
 
 /** The ECS Describe calls the network check makes. */
@@ -107,9 +113,14 @@ export class EcsTasks implements EcsTaskPort {
           : `container instance ${containerInstance} not found in cluster ${cluster}${failure?.reason ? ` (${failure.reason})` : ''}`,
       );
     }
+    const attribute = (name: string) => found.attributes?.find((a) => a.name === name)?.value ?? undefined;
+    const subnetId = attribute('ecs.subnet-id');
+    const vpcId = attribute('ecs.vpc-id');
     return {
       containerInstanceArn: found.containerInstanceArn ?? containerInstance,
       ec2InstanceId: found.ec2InstanceId,
+      ...(subnetId ? { subnetId } : {}),
+      ...(vpcId ? { vpcId } : {}),
     };
   }
 

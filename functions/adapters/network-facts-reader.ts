@@ -87,8 +87,8 @@ const NOT_READ: Settled<never> = {
 };
 
 /**
- * Reads the network facts of a task's subnet live, in at most two sequential rounds of calls
- * on a cold read (parallel within a round):
+ * Reads the network facts of a task's subnet live, in two sequential rounds of calls on a
+ * cold read (parallel within a round):
  *
  * 1. DescribeNetworkAcls (by subnet association: it names the VPC), DescribeDhcpOptions,
  *    DescribeTaskDefinition, DescribeServices;
@@ -99,9 +99,11 @@ const NOT_READ: Settled<never> = {
  *    every address, so S3's CIDRs matter).
  *
  * A task in `bridge` or `host` mode names no subnet: round 1 asks DescribeContainerInstances
- * instead of the ACL, DescribeInstances gives the instance's subnet, VPC and security groups
- * in a round of its own, and the ACL joins the last round (with the prefix list, since
- * whether it matters is not known yet): three rounds, for this case only.
+ * instead of the ACL (its `ecs.subnet-id` and `ecs.vpc-id` attributes name the subnet and
+ * VPC), and round 2 adds DescribeInstances (the instance's security groups and addresses),
+ * the subnet's ACL and the prefix list (whether it matters is not known before the ACL).
+ * Only when an old agent recorded no such attributes does DescribeInstances take a round of
+ * its own, before the VPC: three rounds.
  *
  * Answers are cached per warm process: VPC, instance and service facts for `ttlMs`, task
  * definitions by ARN for good. A call that fails makes its facts `null` and is listed in
@@ -185,20 +187,21 @@ export class NetworkFactsReader {
       const service = serviceRead.ok ? serviceRead.value : undefined;
       const serviceTaskDefinition = !target.taskDefinition ? service?.taskDefinitionArn : undefined;
 
-      // Bridge or host mode: the container instance's EC2 instance holds the network (a round of its own).
-      let hostRead: Settled<InstanceNetwork> = NOT_READ;
-      if (placementRead.ok) {
-        const instanceId = placementRead.value.ec2InstanceId;
-        hostRead = await get('DescribeInstances', `i|${region}|${instanceId}`, ttl, () =>
-          ec2.instance(instanceId, signal),
-        );
+      // Bridge or host mode: the container instance's EC2 instance holds the network. Its
+      // attributes name the subnet and VPC; without them the instance must be read first.
+      const placed = placementRead.ok ? placementRead.value : undefined;
+      const readHost = (instanceId: string) =>
+        get('DescribeInstances', `i|${region}|${instanceId}`, ttl, () => ec2.instance(instanceId, signal));
+      let earlyHostRead: Settled<InstanceNetwork> = NOT_READ;
+      if (placed && !(placed.subnetId && placed.vpcId)) {
+        earlyHostRead = await readHost(placed.ec2InstanceId);
         endRound();
       }
-      const host = hostRead.ok ? hostRead.value : undefined;
-      const subnetId = target.subnetId ?? host?.subnetId;
+      const earlyHost = earlyHostRead.ok ? earlyHostRead.value : undefined;
+      const subnetId = target.subnetId ?? placed?.subnetId ?? earlyHost?.subnetId;
 
-      // Round 2: the VPC is known from the subnet's network ACL, or from the instance.
-      const vpcId = firstAclRead.ok ? firstAclRead.value.vpcId : host?.vpcId;
+      // Round 2: the VPC is known from the subnet's network ACL, or from the container instance.
+      const vpcId = firstAclRead.ok ? firstAclRead.value.vpcId : (placed?.vpcId ?? earlyHost?.vpcId);
       const customDns = !dhcpRead.ok || dhcpRead.value.some((set) => hasCustomDns(set.domainNameServers));
       const aclOpenToAll = firstAclRead.ok && allowsHttpsEverywhere(firstAclRead.value);
       const s3ListName = `com.amazonaws.${region}.s3`;
@@ -213,6 +216,7 @@ export class NetworkFactsReader {
         [subnets, tables, endpoints, groups, dnsSupport, dnsHostnames, vpc, prefixList, lateTaskDefinition],
         earlyMountTargets,
         lateAclRead,
+        lateHostRead,
       ] = await Promise.all([
         Promise.all([
           vpcId
@@ -246,10 +250,13 @@ export class NetworkFactsReader {
           serviceTaskDefinition ? readTaskDefinition(serviceTaskDefinition) : skip<TaskDefinitionFacts>(),
         ]),
         readMountTargets(early),
-        host && target.subnetId === undefined ? readAcl(host.subnetId) : skip<SubnetNetworkAcl>(),
+        target.subnetId === undefined && subnetId ? readAcl(subnetId) : skip<SubnetNetworkAcl>(),
+        placed && earlyHostRead === NOT_READ ? readHost(placed.ec2InstanceId) : skip<InstanceNetwork>(),
       ]);
       endRound();
       const aclRead = target.subnetId !== undefined ? firstAclRead : lateAclRead;
+      const hostRead = earlyHostRead === NOT_READ ? lateHostRead : earlyHostRead;
+      const host = hostRead.ok ? hostRead.value : undefined;
 
       // EFS volumes: the mount targets, in round 3 when the task definition came in round 2.
       const late = !early && lateTaskDefinition.ok ? lateTaskDefinition.value : null;

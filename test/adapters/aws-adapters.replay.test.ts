@@ -416,9 +416,12 @@ describe('where a task in bridge or host mode sits: its container instance', () 
       DescribeInstances: recorded('ec2', 'DescribeInstances', 'container-instance-two-enis.xml'),
     });
     const arn = 'arn:aws:ecs:us-east-1:123456789012:container-instance/prod/f2756532-8f13-4d53-87c9-aed50dc94cd7';
+    // The agent records the instance's subnet and VPC as attributes.
     await expect(aws.ecs.containerInstance('prod', arn)).resolves.toEqual({
       containerInstanceArn: arn,
       ec2InstanceId: 'i-1234567890abcdef0',
+      subnetId: 'subnet-0bb1c79de3EXAMPLE',
+      vpcId: 'vpc-0dc9a2c8c6EXAMPLE',
     });
     expect(server.requests[0]?.params).toEqual({ cluster: 'prod', containerInstances: [arn] });
 

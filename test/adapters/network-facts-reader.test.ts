@@ -23,6 +23,8 @@ class GatedAws {
   readonly failing = new Map<string, AwsCallError>();
   /** Calls that never answer (until the caller aborts). */
   readonly hanging = new Set<string>();
+  /** Container instances registered by an agent that recorded no `ecs.subnet-id` / `ecs.vpc-id`. */
+  oldAgent = false;
 
   constructor(
     private readonly facts: NetworkFacts,
@@ -128,6 +130,7 @@ class GatedAws {
       this.gate('DescribeContainerInstances', o, () => ({
         containerInstanceArn,
         ec2InstanceId: this.facts.task.containerInstance?.ec2InstanceId ?? 'i-0000000000000000',
+        ...(this.oldAgent ? {} : { subnetId: this.facts.task.subnetId ?? '', vpcId: this.facts.vpc?.vpcId ?? '' }),
       })),
   };
 }
@@ -367,17 +370,22 @@ describe('NetworkFactsReader', () => {
       containerInstanceArn,
     };
 
-    it("finds the instance's subnet in a round of its own, then reads the VPC and the subnet's ACL", async () => {
+    const BRIDGE_ROUND_1 = [
+      'DescribeContainerInstances',
+      'DescribeDhcpOptions',
+      'DescribeServices',
+      'DescribeTaskDefinition',
+    ];
+    // Whether S3's CIDRs matter is not known before the ACL is: the prefix list is asked along.
+    const VPC_AND_ACL = [...ROUND_2, 'DescribeNetworkAcls', 'DescribePrefixLists'];
+
+    it("reads in two rounds: the container instance's attributes name its subnet and VPC", async () => {
       const aws = new GatedAws(facts);
       const reader = new NetworkFactsReader({ portsFor: () => aws });
       const { reading, rounds } = await readInRounds(reader, aws, bridgeTarget);
-      expect(rounds).toEqual([
-        ['DescribeContainerInstances', 'DescribeDhcpOptions', 'DescribeServices', 'DescribeTaskDefinition'],
-        ['DescribeInstances'],
-        // Whether S3's CIDRs matter is not known before the ACL is: the prefix list is asked along.
-        [...ROUND_2, 'DescribeNetworkAcls', 'DescribePrefixLists'].sort(),
-      ]);
-      expect(reading.rounds).toBe(3);
+      expect(rounds).toEqual([BRIDGE_ROUND_1, [...VPC_AND_ACL, 'DescribeInstances'].sort()]);
+      expect(reading.rounds).toBe(2);
+      expect(reading.calls).toHaveLength(13);
       expect(reading.facts.unavailable).toEqual([]);
       expect(reading.facts.task).toEqual({
         subnetId: facts.task.subnetId,
@@ -390,6 +398,36 @@ describe('NetworkFactsReader', () => {
       expect(reading.facts.securityGroups?.map((g) => g.groupId)).toContain('sg-09e2b7c4d1a3f5e68');
       expect(reading.facts.networkAcl).toEqual(facts.networkAcl);
       expect(reading.facts.subnet).toEqual(facts.subnet);
+    });
+
+    it('reads the instance in a round of its own when an old agent recorded no subnet, then the VPC', async () => {
+      const aws = new GatedAws(facts);
+      aws.oldAgent = true;
+      const { reading, rounds } = await readInRounds(
+        new NetworkFactsReader({ portsFor: () => aws }),
+        aws,
+        bridgeTarget,
+      );
+      expect(rounds).toEqual([BRIDGE_ROUND_1, ['DescribeInstances'], [...VPC_AND_ACL].sort()]);
+      expect(reading.rounds).toBe(3);
+      expect(reading.facts.unavailable).toEqual([]);
+      expect(reading.facts.subnet).toEqual(facts.subnet);
+      expect(reading.facts.task.securityGroupIds).toEqual(facts.task.securityGroupIds);
+    });
+
+    it("keeps the subnet's checks when only the instance cannot be read, and makes its groups unknown", async () => {
+      const aws = new GatedAws(facts);
+      aws.failing.set(
+        'DescribeInstances',
+        new AwsCallError('DescribeInstances', 'denied', 'UnauthorizedOperation: no', 'ec2:DescribeInstances'),
+      );
+      const { reading } = await readInRounds(new NetworkFactsReader({ portsFor: () => aws }), aws, bridgeTarget);
+      expect(reading.facts.unavailable).toEqual([
+        { call: 'DescribeInstances', reason: 'UnauthorizedOperation: no', permission: 'ec2:DescribeInstances' },
+      ]);
+      expect(reading.facts.subnet).toEqual(facts.subnet);
+      expect(reading.facts.endpoints).toEqual(facts.endpoints);
+      expect(reading.facts.task).toMatchObject({ securityGroupIds: null, assignPublicIp: null });
     });
 
     it('makes no call for a second stop on the same instance while the facts are fresh', async () => {
@@ -445,6 +483,7 @@ describe('NetworkFactsReader', () => {
 
     it('says so when the instance is gone', async () => {
       const aws = new GatedAws(facts);
+      aws.oldAgent = true;
       aws.failing.set(
         'DescribeInstances',
         new AwsCallError(

@@ -165,7 +165,11 @@ export function awsWorld(facts: NetworkFacts, options: WorldOptions = {}): Route
             agentConnected: true,
             runningTasksCount: 0,
             pendingTasksCount: 0,
-            attributes: [{ name: 'ecs.availability-zone', value: facts.subnet?.availabilityZone ?? '' }],
+            attributes: [
+              { name: 'ecs.availability-zone', value: facts.subnet?.availabilityZone ?? '' },
+              { name: 'ecs.vpc-id', value: vpcId },
+              { name: 'ecs.subnet-id', value: facts.task.subnetId ?? '' },
+            ],
             registeredAt: 1773216000,
           },
         ],
