@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AwsCallError } from '../../functions/adapters/aws-call-error';
 import { awsPorts } from '../../functions/adapters/aws-clients';
 import type { AwsPorts } from '../../functions/adapters/network-facts-reader';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../helpers/aws-replay-server';
 import { filterValue } from '../helpers/aws-world';
 import { fixture } from '../helpers/fixtures';
+import { awsFailure } from '../helpers/rejection';
 
 const replayServer = useAwsReplayServer();
 let server: AwsReplayServer;
@@ -22,16 +22,6 @@ beforeEach(() => {
   server.setRoutes({});
   aws = awsPorts()('us-east-1');
 });
-
-/** The error a call rejected with, for assertions on its fields. */
-async function failure(promise: Promise<unknown>): Promise<AwsCallError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AwsCallError);
-  return error as AwsCallError;
-}
 
 describe('Ec2Network reads AWS documentation samples', () => {
   it('maps DescribeVpcEndpoints: gateway, interface and other endpoint types, policies with tabs kept', async () => {
@@ -131,7 +121,7 @@ describe('Ec2Network reads AWS documentation samples', () => {
 
   it('says the subnet does not exist when no network ACL is associated with it', async () => {
     server.setRoutes({ DescribeNetworkAcls: ec2Reply('DescribeNetworkAcls', '<networkAclSet/>') });
-    const error = await failure(aws.ec2.subnetNetworkAcl('subnet-gone'));
+    const error = await awsFailure(aws.ec2.subnetNetworkAcl('subnet-gone'));
     expect(error.kind).toBe('not-found');
     expect(error.message).toContain('subnet-gone');
   });
@@ -203,7 +193,7 @@ describe('Ec2Network and EcsTasks translate failures once', () => {
         403,
       ),
     });
-    const error = await failure(aws.ec2.endpointsOfVpc('vpc-1'));
+    const error = await awsFailure(aws.ec2.endpointsOfVpc('vpc-1'));
     expect(error.kind).toBe('denied');
     expect(error.toUnavailable()).toMatchObject({
       call: 'DescribeVpcEndpoints',
@@ -229,7 +219,7 @@ describe('Ec2Network and EcsTasks translate failures once', () => {
   it('gives up on persistent throttling after the configured attempts, as a throttled failure', async () => {
     server.setRoutes({ DescribeRouteTables: ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503) });
     const ports = awsPorts({ maxAttempts: 2 })('us-east-1');
-    const error = await failure(ports.ec2.routeTablesOfVpc('vpc-1'));
+    const error = await awsFailure(ports.ec2.routeTablesOfVpc('vpc-1'));
     expect(error.kind).toBe('throttled');
     expect(error.call).toBe('DescribeRouteTables');
     expect(server.requests).toHaveLength(2);
@@ -237,7 +227,7 @@ describe('Ec2Network and EcsTasks translate failures once', () => {
 
   it('retries a 500 from EC2 and reports the HTTP status when it persists', async () => {
     server.setRoutes({ DescribeSubnets: ec2Error('InternalError', 'An internal error has occurred', 500) });
-    const error = await failure(awsPorts({ maxAttempts: 2 })('us-east-1').ec2.subnetsOfVpc('vpc-1'));
+    const error = await awsFailure(awsPorts({ maxAttempts: 2 })('us-east-1').ec2.subnetsOfVpc('vpc-1'));
     expect(error.kind).toBe('failed');
     expect(error.reason).toContain('InternalError');
     expect(server.requests).toHaveLength(2);
@@ -249,7 +239,7 @@ describe('Ec2Network and EcsTasks translate failures once', () => {
     });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const error = await failure(aws.ec2.securityGroupsOfVpc('vpc-1', { abortSignal: controller.signal }));
+    const error = await awsFailure(aws.ec2.securityGroupsOfVpc('vpc-1', { abortSignal: controller.signal }));
     expect(error.kind).toBe('timeout');
   });
 
@@ -257,7 +247,7 @@ describe('Ec2Network and EcsTasks translate failures once', () => {
     server.setRoutes({
       DescribeServices: ecsError('AccessDeniedException', 'User: arn:aws:sts::1:assumed-role/x is not authorized'),
     });
-    const error = await failure(aws.ecs.service('prod', 'web'));
+    const error = await awsFailure(aws.ecs.service('prod', 'web'));
     expect(error).toMatchObject({ kind: 'denied', permission: 'ecs:DescribeServices' });
   });
 
@@ -268,7 +258,7 @@ describe('Ec2Network and EcsTasks translate failures once', () => {
         failures: [{ arn: 'arn:aws:ecs:us-east-1:1:service/prod/nope', reason: 'MISSING' }],
       }),
     });
-    const error = await failure(aws.ecs.service('prod', 'nope'));
+    const error = await awsFailure(aws.ecs.service('prod', 'nope'));
     expect(error.kind).toBe('not-found');
     expect(error.reason).toBe('service nope not found in cluster prod (MISSING)');
   });
@@ -441,7 +431,7 @@ describe('where a task in bridge or host mode sits: its container instance', () 
 
   it('says a terminated instance no longer has a subnet', async () => {
     server.setRoutes({ DescribeInstances: recorded('ec2', 'DescribeInstances', 'terminated.xml') });
-    const error = await failure(aws.ec2.instance('i-1234567890abcdef0'));
+    const error = await awsFailure(aws.ec2.instance('i-1234567890abcdef0'));
     expect(error).toMatchObject({
       call: 'DescribeInstances',
       kind: 'not-found',
@@ -453,7 +443,7 @@ describe('where a task in bridge or host mode sits: its container instance', () 
     server.setRoutes({
       DescribeInstances: ec2Error('InvalidInstanceID.NotFound', "The instance ID 'i-1234567890abcdef0' does not exist"),
     });
-    const error = await failure(aws.ec2.instance('i-1234567890abcdef0'));
+    const error = await awsFailure(aws.ec2.instance('i-1234567890abcdef0'));
     expect(error).toMatchObject({ kind: 'not-found' });
     expect(error.reason).toContain("The instance ID 'i-1234567890abcdef0' does not exist");
   });
@@ -462,7 +452,7 @@ describe('where a task in bridge or host mode sits: its container instance', () 
     server.setRoutes({
       DescribeContainerInstances: recorded('ecs', 'DescribeContainerInstances', 'external-instance.json'),
     });
-    const external = await failure(aws.ecs.containerInstance('onprem', '7b3c1e2f9a8d4c6e8f0a1b2c3d4e5f60'));
+    const external = await awsFailure(aws.ecs.containerInstance('onprem', '7b3c1e2f9a8d4c6e8f0a1b2c3d4e5f60'));
     expect(external.reason).toBe(
       'container instance 7b3c1e2f9a8d4c6e8f0a1b2c3d4e5f60 is not an EC2 instance (an external instance has no VPC subnet)',
     );
@@ -470,7 +460,7 @@ describe('where a task in bridge or host mode sits: its container instance', () 
     server.setRoutes({
       DescribeContainerInstances: ecsReply({ containerInstances: [], failures: [{ arn: 'ci-1', reason: 'MISSING' }] }),
     });
-    const missing = await failure(aws.ecs.containerInstance('prod', 'ci-1'));
+    const missing = await awsFailure(aws.ecs.containerInstance('prod', 'ci-1'));
     expect(missing).toMatchObject({
       kind: 'not-found',
       reason: 'container instance ci-1 not found in cluster prod (MISSING)',
@@ -482,9 +472,9 @@ describe('where a task in bridge or host mode sits: its container instance', () 
       DescribeContainerInstances: ecsError('AccessDeniedException', 'User is not authorized'),
       DescribeInstances: ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403),
     });
-    expect((await failure(aws.ecs.containerInstance('prod', 'ci-1'))).permission).toBe(
+    expect((await awsFailure(aws.ecs.containerInstance('prod', 'ci-1'))).permission).toBe(
       'ecs:DescribeContainerInstances',
     );
-    expect((await failure(aws.ec2.instance('i-1'))).permission).toBe('ec2:DescribeInstances');
+    expect((await awsFailure(aws.ec2.instance('i-1'))).permission).toBe('ec2:DescribeInstances');
   });
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, vi } from 'vitest';
 import { ROOT } from './fixtures';
+import { readBody } from './http-body';
 
 /** One request the server received, decoded. */
 export interface AwsRequest {
@@ -118,15 +119,6 @@ function isReplyList(responder: Responder): responder is readonly Reply[] {
   return Array.isArray(responder);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** An EC2 Query API answer: `<ActionResponse>` around the given XML. */
 export function ec2Reply(action: string, innerXml: string): Reply {
   return {
@@ -150,6 +142,21 @@ export function ecsReply(body: unknown): Reply {
 /** An ECS error: JSON 1.1 names the type in `__type`. */
 export function ecsError(type: string, message: string, status = 400): Reply {
   return { status, body: JSON.stringify({ __type: type, message }) };
+}
+
+/** An SNS (Query protocol) `Publish` answer. */
+export function snsPublishReply(messageId: string): Reply {
+  return {
+    body: `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId></ResponseMetadata></PublishResponse>`,
+  };
+}
+
+/** An SNS (Query protocol) error: `ErrorResponse/Error/Code`. */
+export function snsError(code: string, message: string, status = 400): Reply {
+  return {
+    status,
+    body: `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>9dd01905-5012-5f99-8663-4b3ecd0dfaef</RequestId></ErrorResponse>`,
+  };
 }
 
 /** A recorded answer from `test/fixtures/aws/<service>/<Action>/<name>`. */
