@@ -1,5 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { Ec2Network } from './ec2-network';
 import { EcsTasks } from './ecs-task';
 import type { AwsPorts } from './network-facts-reader';
@@ -22,15 +25,57 @@ export interface AwsClientOptions {
  */
 export function awsPorts(options: AwsClientOptions = {}): (region: string) => AwsPorts {
   return (region) => {
-    const config = {
-      region,
-      ...(options.profile ? { profile: options.profile } : {}),
-      retryMode: 'adaptive',
-      maxAttempts: options.maxAttempts ?? 4,
-      requestHandler: { connectionTimeout: 3000, requestTimeout: options.requestTimeoutMs ?? 5000 },
-    } as const;
+    const config = clientConfig(options, region);
     return { ec2: new Ec2Network(new EC2Client(config)), ecs: new EcsTasks(new ECSClient(config)) };
   };
+}
+
+/** The clients that deliver alerts and keep the ledger, in the function's own region (the SDK chain's). */
+export interface DeliveryClients {
+  readonly sns: SNSClient;
+  readonly secrets: SecretsManagerClient;
+  readonly dynamodb: DynamoDBClient;
+}
+
+/**
+ * Builds the delivery clients lazily, each on first use, so a function without Slack, SNS or
+ * a ledger never creates (or pays the start-up of) the client it does not use.
+ */
+export function deliveryClients(options: AwsClientOptions = {}): DeliveryClients {
+  const config = clientConfig(options);
+  let sns: SNSClient | undefined;
+  let secrets: SecretsManagerClient | undefined;
+  let dynamodb: DynamoDBClient | undefined;
+  return {
+    get sns() {
+      sns ??= new SNSClient(config);
+      return sns;
+    },
+    get secrets() {
+      secrets ??= new SecretsManagerClient(config);
+      return secrets;
+    },
+    get dynamodb() {
+      dynamodb ??= new DynamoDBClient(config);
+      return dynamodb;
+    },
+  };
+}
+
+function clientConfig(options: AwsClientOptions, region?: string) {
+  return {
+    ...(region ? { region } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts ?? 4,
+    // Without throwOnRequestTimeout the SDK only logs a warning when a request runs over and
+    // keeps waiting; a silent endpoint would then hold the call until the caller's deadline.
+    requestHandler: {
+      connectionTimeout: 3000,
+      requestTimeout: options.requestTimeoutMs ?? 5000,
+      throwOnRequestTimeout: true,
+    },
+  } as const;
 }
 
 /**

@@ -46,10 +46,12 @@ async function invoke(
   );
   const result = await handler(event, context);
   for (const spy of streams) spy.mockRestore();
-  const logs = lines
+  const documents = lines
     .flatMap((text) => text.split('\n'))
     .filter((l) => l.trim().startsWith('{'))
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  // CloudWatch embedded metric documents go to stdout too; they are not log lines.
+  const logs = documents.filter((d) => !('_aws' in d));
   return { result, logs };
 }
 
