@@ -4,7 +4,9 @@ import { classify } from '../core/classify';
 import { type Diagnosis, diagnose, type IgnoredInput } from '../core/diagnosis';
 import { diagnoseClassified } from '../core/network/diagnose-with-facts';
 import type { NetworkFacts } from '../core/network/facts';
+import { renderSlackMessage } from '../core/render/slack';
 import type { StoppedTask } from '../core/stopped-task';
+import type { DeliveryReport } from './deliver';
 import { type CliIo, EXIT } from './io';
 import type { LiveAws } from './live';
 import { type FactsLookup, type FactsSource, factsFor } from './read-facts';
@@ -21,14 +23,22 @@ const NO_FACTS = 'no network facts were supplied (pass --facts FILE or DIR, or -
  */
 export async function replay(
   paths: readonly string[],
-  options: { json: boolean; facts?: FactsSource; live?: LiveAws },
+  options: {
+    json: boolean;
+    facts?: FactsSource;
+    live?: LiveAws;
+    /** Print the Slack Block Kit message of each stop that would alert, one JSON object per line. */
+    slackPreview?: boolean;
+    /** Send each stop that would alert (`--slack-webhook`, `--sns-topic`). */
+    deliver?: { send(diagnosis: Diagnosis): Promise<DeliveryReport> };
+  },
   catalog: Catalog,
   io: CliIo,
 ): Promise<number> {
   const style = styleFor(io.stdout, io.env);
   const errStyle = styleFor(io.stderr, io.env);
   const inputs = readInputs(paths, io.readStdin);
-  const counts = { diagnosed: 0, alerts: 0, ignored: 0, bad: 0 };
+  const counts = { diagnosed: 0, alerts: 0, ignored: 0, bad: 0, undelivered: 0 };
   const reportedFacts = new Set<string>();
   const blocks: string[] = [];
   for (const input of inputs) {
@@ -42,7 +52,7 @@ export async function replay(
       const entry: IgnoredInput = { kind: 'ignored', taskArn: input.taskArn, alert: false, reason: input.reason };
       const where = input.location ? `${input.file} ${input.location}` : input.file;
       if (options.json) io.stdout.write(`${JSON.stringify({ ...entry, file: input.file })}\n`);
-      else blocks.push(renderIgnored(entry, where, style));
+      else if (!options.slackPreview) blocks.push(renderIgnored(entry, where, style));
       continue;
     }
     const classification = classify(input.task, catalog);
@@ -63,13 +73,29 @@ export async function replay(
     const diagnosis = diagnoseClassified(input.task, classification, facts, { networkUnavailable });
     counts.diagnosed += 1;
     if (diagnosis.alert) counts.alerts += 1;
-    if (options.json) io.stdout.write(`${JSON.stringify({ ...diagnosis, file: input.file })}\n`);
+    if (options.slackPreview) {
+      if (diagnosis.alert) io.stdout.write(`${JSON.stringify(renderSlackMessage(diagnosis))}\n`);
+      continue;
+    }
+    const delivery = diagnosis.alert && options.deliver ? await options.deliver.send(diagnosis) : undefined;
+    if (delivery && Object.values(delivery).some((r) => !r.ok)) counts.undelivered += 1;
+    if (options.json)
+      io.stdout.write(`${JSON.stringify({ ...diagnosis, file: input.file, ...(delivery ? { delivery } : {}) })}\n`);
     else
       blocks.push(
-        `${style.dim(input.file + (input.location ? ` ${input.location}` : ''))}\n${renderDiagnosis(diagnosis, style)}`,
+        [
+          `${style.dim(input.file + (input.location ? ` ${input.location}` : ''))}\n${renderDiagnosis(diagnosis, style)}`,
+          ...Object.entries(delivery ?? {}).map(([channel, r]) =>
+            r.ok ? `${style.green('✔')} ${channel}: ${r.detail}` : `${style.red('✖')} ${channel}: ${r.detail}`,
+          ),
+        ].join('\n'),
       );
   }
-  if (!options.json) {
+  if (options.slackPreview) {
+    io.stderr.write(
+      `${counts.alerts} Slack message(s) printed; ${counts.diagnosed - counts.alerts} stop(s) would not alert; ${counts.ignored} ignored; ${counts.bad} bad input(s)\n`,
+    );
+  } else if (!options.json) {
     if (blocks.length > 0) io.stdout.write(`${blocks.join('\n\n')}\n\n`);
     io.stdout.write(
       `${counts.diagnosed} stopped task(s) diagnosed: ${counts.alerts} would alert, ${counts.diagnosed - counts.alerts} expected or below threshold; ${counts.ignored} ignored; ${counts.bad} bad input(s)\n`,
@@ -79,7 +105,8 @@ export async function replay(
     io.stderr.write(`${errStyle.red('error')} no .json or .jsonl input found in ${paths.join(', ')}\n`);
     return EXIT.badInput;
   }
-  return counts.bad > 0 ? EXIT.badInput : EXIT.ok;
+  if (counts.bad > 0) return EXIT.badInput;
+  return counts.undelivered > 0 ? EXIT.undelivered : EXIT.ok;
 }
 
 /** `explain`: classify a pasted stoppedReason (or container reason). */

@@ -8,6 +8,7 @@ export interface CliIo {
 
 /**
  * Exit codes: 0 all input read, 1 some input bad (or AWS could not be read), 2 usage or
- * configuration error, 3 `check` found failing network checks.
+ * configuration error, 3 `check` found failing network checks, 4 `replay` could not deliver
+ * an alert to Slack or SNS.
  */
-export const EXIT = { ok: 0, badInput: 1, usage: 2, findings: 3 } as const;
+export const EXIT = { ok: 0, badInput: 1, usage: 2, findings: 3, undelivered: 4 } as const;

@@ -40,28 +40,40 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ).conflicts('live'),
     )
     .option('--live', "read each stopped task's network from AWS (standard SDK chain, AWS_ENDPOINT_URL honoured)")
+    .addOption(
+      new Option(
+        '--slack-preview',
+        'print the Slack Block Kit message of each stop that would alert (JSON lines)',
+      ).conflicts(['json', 'slackWebhook', 'snsTopic']),
+    )
+    .option('--slack-webhook <url>', 'post each stop that would alert to this Slack incoming webhook')
+    .option('--sns-topic <arn>', 'publish each stop that would alert to this SNS topic (standard SDK chain)')
+    .addOption(
+      new Option('--sns-format <format>', 'SNS message body: readable text, or the Amazon Q Developer (Chatbot) JSON')
+        .choices(['text', 'chatbot'])
+        .default('text'),
+    )
     .addOption(patternsOption())
     .addOption(regionOption())
     .addOption(profileOption())
     .addOption(deadlineOption())
-    .action(
-      async (
-        paths: string[],
-        options: { json?: boolean; patterns?: string[]; facts?: string; live?: boolean } & LiveFlags,
-      ) => {
-        const facts = options.facts === undefined ? undefined : factsSource(options.facts);
-        code = await replay(
-          paths,
-          {
-            json: options.json === true,
-            ...(facts ? { facts } : {}),
-            ...(options.live ? { live: await liveAws(options) } : {}),
-          },
-          catalogFor(options.patterns),
-          io,
-        );
-      },
-    );
+    .action(async (paths: string[], options: ReplayFlags & LiveFlags) => {
+      const facts = options.facts === undefined ? undefined : factsSource(options.facts);
+      code = await replay(
+        paths,
+        {
+          json: options.json === true,
+          ...(facts ? { facts } : {}),
+          ...(options.live ? { live: await liveAws(options) } : {}),
+          ...(options.slackPreview ? { slackPreview: true } : {}),
+          ...(options.slackWebhook !== undefined || options.snsTopic !== undefined
+            ? { deliver: await cliDelivery(options) }
+            : {}),
+        },
+        catalogFor(options.patterns),
+        io,
+      );
+    });
 
   program
     .command('check')
@@ -187,6 +199,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
+interface ReplayFlags {
+  json?: boolean;
+  patterns?: string[];
+  facts?: string;
+  live?: boolean;
+  slackPreview?: boolean;
+  slackWebhook?: string;
+  snsTopic?: string;
+  snsFormat?: 'text' | 'chatbot';
+}
+
 interface LiveFlags {
   region?: string;
   profile?: string;
@@ -236,6 +259,18 @@ function deadlineOption(): Option {
 async function liveAws(flags: LiveFlags): Promise<LiveAws> {
   const { LiveAws } = await import('./live');
   return new LiveAws(liveOptions(flags));
+}
+
+/** Delivery for `replay --slack-webhook / --sns-topic`, loaded only then (the SNS client is part of the SDK). */
+async function cliDelivery(flags: ReplayFlags & LiveFlags) {
+  const { CliDelivery } = await import('./deliver');
+  return new CliDelivery({
+    ...(flags.slackWebhook !== undefined ? { slackWebhook: flags.slackWebhook } : {}),
+    ...(flags.snsTopic !== undefined ? { snsTopic: flags.snsTopic } : {}),
+    snsFormat: flags.snsFormat ?? 'text',
+    ...(flags.profile ? { profile: flags.profile } : {}),
+    deadlineSeconds: flags.deadline ?? DEFAULT_DEADLINE_SECONDS,
+  });
 }
 
 function liveOptions(flags: LiveFlags): LiveOptions {
