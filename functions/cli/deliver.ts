@@ -2,7 +2,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { postToSlack, webhookUrlProblem } from '../adapters/slack-webhook';
 import { SnsPublisher } from '../adapters/sns-publisher';
 import type { Channel } from '../core/alert';
-import type { SnsFormat } from '../core/config';
+import { SNS_TOPIC_ARN, type SnsFormat } from '../core/config';
 import type { Diagnosis } from '../core/diagnosis';
 import { DoctorError } from '../core/errors';
 import { renderSlackMessage } from '../core/render/slack';
@@ -20,8 +20,6 @@ export interface CliDeliveryOptions {
 
 /** How one alert fared: per channel, `sent` or why not. */
 export type DeliveryReport = Partial<Record<Channel, { readonly ok: boolean; readonly detail: string }>>;
-
-const SNS_TOPIC_ARN = /^arn:aws[\w-]*:sns:([a-z0-9-]+):\d{12}:[\w-]{1,256}(\.fifo)?$/;
 
 /**
  * Sends alerts the way the Lambda does (same rendering, same Slack retries), without the

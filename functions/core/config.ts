@@ -46,7 +46,8 @@ export const CONFIG_DEFAULTS = {
   minSeverity: 'info',
 } as const;
 
-const SNS_TOPIC_ARN = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/;
+/** An SNS topic ARN; the first group is its region. */
+export const SNS_TOPIC_ARN = /^arn:aws[\w-]*:sns:([a-z0-9-]+):\d{12}:[\w-]{1,256}(\.fifo)?$/;
 const SECRET_ARN = /^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
 const TABLE_NAME = /^[\w.-]{3,255}$/;
 const CLUSTER_NAME = /^[\w-]{1,255}$/;

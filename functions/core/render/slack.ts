@@ -73,6 +73,11 @@ const SEVERITY_ICON: Record<Severity, string> = {
   info: '🔵',
 };
 
+/** Untrusted text with every ``` replaced by a look-alike, so it cannot open or close a code block. */
+export function withoutFences(text: string): string {
+  return text.replaceAll(FENCE, FENCE_STAND_IN);
+}
+
 /**
  * Escapes text for Slack mrkdwn: `&` first (so the entities added next are not escaped
  * again), then `<` and `>`. Slack's formatting reference: only these three are control
@@ -130,7 +135,7 @@ export function renderSlackMessage(diagnosis: Diagnosis, context: AlertContext =
 function shown(raw: string, max: number, marker = ELLIPSIS, multiline = false): string {
   const clipped = raw.length > max;
   const head = clipped ? raw.slice(0, max) : raw;
-  const text = escapeMrkdwn((multiline ? head : oneLine(head)).replaceAll(FENCE, FENCE_STAND_IN));
+  const text = escapeMrkdwn(withoutFences(multiline ? head : oneLine(head)));
   return cut(text, max, marker, clipped);
 }
 

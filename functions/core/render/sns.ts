@@ -1,6 +1,7 @@
 import type { AlertContext } from '../alert';
 import type { SnsFormat } from '../config';
 import type { Diagnosis, Finding } from '../diagnosis';
+import { escapeMrkdwn, withoutFences } from './slack';
 
 /** One SNS publish: what `Publish` takes, in the product's terms. */
 export interface SnsMessage {
@@ -127,19 +128,21 @@ function chatbotNotification(d: Diagnosis, context: AlertContext): string {
       ? [
           '',
           '*What is wrong*',
-          ...problems.map((f) => `• ${f.status === 'fail' ? ':x:' : ':warning:'} ${noFence(f.message)}`),
+          ...problems.map((f) => `• ${f.status === 'fail' ? ':x:' : ':warning:'} ${withoutFences(f.message)}`),
         ]
       : []),
     '',
     where(d)
-      .map(([label, value]) => `*${label}:* ${noFence(value)}`)
+      .map(([label, value]) => `*${label}:* ${withoutFences(value)}`)
       .join('  '),
     ...(reason ? ['', '*Stopped reason*', `\`\`\`${codeSafe(reason)}\`\`\``] : []),
   ].join('\n');
   const fixes = problems.flatMap((f) =>
-    f.fix ? [f.fix.cli ? `${noFence(f.fix.summary)}: \`${codeSafe(f.fix.cli)}\`` : noFence(f.fix.summary)] : [],
+    f.fix
+      ? [f.fix.cli ? `${withoutFences(f.fix.summary)}: \`${codeSafe(f.fix.cli)}\`` : withoutFences(f.fix.summary)]
+      : [],
   );
-  const nextSteps = (fixes.length > 0 ? fixes : d.remediation.map(noFence)).slice(0, CHATBOT_LIMITS.nextSteps);
+  const nextSteps = (fixes.length > 0 ? fixes : d.remediation.map(withoutFences)).slice(0, CHATBOT_LIMITS.nextSteps);
   const notification = {
     version: '1.0',
     source: 'custom',
@@ -147,18 +150,18 @@ function chatbotNotification(d: Diagnosis, context: AlertContext): string {
     content: {
       textType: 'client-markdown',
       title: cut(
-        escapeChat(noFence(`${d.cause} · ${d.service ?? d.group ?? d.cluster ?? 'task'}: ${d.title}`)),
+        escapeMrkdwn(withoutFences(`${d.cause} · ${d.service ?? d.group ?? d.cluster ?? 'task'}: ${d.title}`)),
         CHATBOT_LIMITS.title,
       ),
-      description: cut(escapeChat(description), CHATBOT_LIMITS.description),
-      nextSteps: nextSteps.map((step) => cut(escapeChat(step), CHATBOT_LIMITS.nextStep)),
+      description: cut(escapeMrkdwn(description), CHATBOT_LIMITS.description),
+      nextSteps: nextSteps.map((step) => cut(escapeMrkdwn(step), CHATBOT_LIMITS.nextStep)),
       keywords: [d.cause, d.severity, d.cluster, d.service, d.patternId]
         .filter((k): k is string => !!k)
-        .map((k) => cut(escapeChat(noFence(k)), CHATBOT_LIMITS.keyword)),
+        .map((k) => cut(escapeMrkdwn(withoutFences(k)), CHATBOT_LIMITS.keyword)),
     },
     metadata: {
       ...(context.incidentKey ? { threadId: context.incidentKey } : {}),
-      summary: cut(escapeChat(noFence(d.title)), CHATBOT_LIMITS.title),
+      summary: cut(escapeMrkdwn(withoutFences(d.title)), CHATBOT_LIMITS.title),
       additionalContext: Object.fromEntries(
         Object.entries({
           cause: d.cause,
@@ -172,19 +175,6 @@ function chatbotNotification(d: Diagnosis, context: AlertContext): string {
     },
   };
   return JSON.stringify(notification);
-}
-
-/**
- * Slack's control characters as HTML entities, `&` first (api.slack.com formatting docs), so
- * a reason or name cannot ping `@channel` or forge a link through Chatbot.
- */
-function escapeChat(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Untrusted text outside code must not open a code block that swallows the rest of the message. */
-function noFence(text: string): string {
-  return text.replace(/```/g, 'ʼʼʼ');
 }
 
 /** Untrusted text inside a code span or block must not close it. */
