@@ -5,8 +5,7 @@ import type { EcsTaskPort, ServiceNetworkConfig } from '../../functions/adapters
 import { type FactsTarget, factsTargetOf, NetworkFactsReader } from '../../functions/adapters/network-facts-reader';
 import type { NetworkFacts } from '../../functions/core/network/facts';
 import { parseNetworkFacts } from '../../functions/core/network/facts-schema';
-import { readTaskInputs, type StoppedTask } from '../../functions/core/stopped-task';
-import { demoEvent, fixture } from '../helpers/fixtures';
+import { demoTask, fixture } from '../helpers/fixtures';
 
 function snapshot(name: string): NetworkFacts {
   return parseNetworkFacts(fixture(`facts/${name}`), name);
@@ -515,14 +514,8 @@ describe('NetworkFactsReader', () => {
 });
 
 describe('factsTargetOf', () => {
-  function taskOf(event: string): StoppedTask {
-    const [input] = readTaskInputs(demoEvent(event));
-    if (input?.kind !== 'task') throw new Error(`${event} is not a stopped task`);
-    return input.task;
-  }
-
   it("reads an awsvpc task's subnet from its network interface", () => {
-    expect(factsTargetOf(taskOf('04-seed002-logs-unreachable.json'), 'ap-northeast-1')).toEqual({
+    expect(factsTargetOf(demoTask('04-seed002-logs-unreachable.json'), 'ap-northeast-1')).toEqual({
       region: 'ap-northeast-1',
       subnetId: 'subnet-07b5d13883607188a',
       privateIpv4Address: '10.0.20.53',
@@ -533,7 +526,7 @@ describe('factsTargetOf', () => {
   });
 
   it('reads a bridge mode task through its container instance', () => {
-    expect(factsTargetOf(taskOf('13-ecr-pull-access-denied.json'), 'ap-northeast-1')).toEqual({
+    expect(factsTargetOf(demoTask('13-ecr-pull-access-denied.json'), 'ap-northeast-1')).toEqual({
       region: 'ap-northeast-1',
       cluster: 'arn:aws:ecs:ap-northeast-1:123456789012:cluster/web-ec2',
       service: 'web-ec2',
@@ -544,15 +537,15 @@ describe('factsTargetOf', () => {
   });
 
   it('says why there is nothing to read', () => {
-    const bridge = taskOf('13-ecr-pull-access-denied.json');
+    const bridge = demoTask('13-ecr-pull-access-denied.json');
     expect(factsTargetOf({ ...bridge, containerInstanceArn: undefined }, 'ap-northeast-1')).toBe(
       'the stop names no subnet and no container instance (it stopped before ECS placed it)',
     );
     expect(factsTargetOf({ ...bridge, launchType: 'EXTERNAL' }, 'ap-northeast-1')).toBe(
       'an ECS Anywhere task runs outside any VPC',
     );
-    expect(factsTargetOf({ ...taskOf('04-seed002-logs-unreachable.json'), eni: undefined }, 'ap-northeast-1')).toMatch(
-      /^the stop names no subnet \(not an awsvpc task/,
-    );
+    expect(
+      factsTargetOf({ ...demoTask('04-seed002-logs-unreachable.json'), eni: undefined }, 'ap-northeast-1'),
+    ).toMatch(/^the stop names no subnet \(not an awsvpc task/);
   });
 });

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readTaskInputs, type StoppedTask } from '../../functions/core/stopped-task';
 
 /** The project root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,4 +29,11 @@ export function demoEvent(name: string): EventFixture {
 export interface EventFixture {
   [key: string]: unknown;
   detail: Record<string, unknown> & { containers: Array<Record<string, unknown>> };
+}
+
+/** The stopped task of a demo event, as the parser reads it. */
+export function demoTask(name: string): StoppedTask {
+  const [input] = readTaskInputs(demoEvent(name));
+  if (input?.kind !== 'task') throw new Error(`${name} is not a stopped task`);
+  return input.task;
 }

@@ -3,20 +3,14 @@ import { loadCatalog } from '../../../functions/catalog/catalog';
 import { diagnoseWithFacts } from '../../../functions/core/network/diagnose-with-facts';
 import type { NetworkFacts } from '../../../functions/core/network/facts';
 import { parseNetworkFacts } from '../../../functions/core/network/facts-schema';
-import { readTaskInputs, type StoppedTask } from '../../../functions/core/stopped-task';
-import { demoEvent, fixture } from '../../helpers/fixtures';
+import type { StoppedTask } from '../../../functions/core/stopped-task';
+import { demoTask, fixture } from '../../helpers/fixtures';
 
 const catalog = loadCatalog();
 
-function taskOf(event: string): StoppedTask {
-  const [input] = readTaskInputs(demoEvent(event));
-  if (input?.kind !== 'task') throw new Error(`${event} is not a stopped task`);
-  return input.task;
-}
-
 /** Non-pass findings as `status id`, in the order the diagnosis gives them. */
 function problems(facts: string, event: string | StoppedTask): string[] {
-  const task = typeof event === 'string' ? taskOf(event) : event;
+  const task = typeof event === 'string' ? demoTask(event) : event;
   const d = diagnoseWithFacts(task, catalog, parseNetworkFacts(fixture(`facts/${facts}.json`), facts));
   expect(d.network.status).toBe('checked');
   return d.findings.filter((f) => f.status !== 'pass').map((f) => `${f.status} ${f.id}`);
@@ -34,12 +28,12 @@ const E17 = '17-cross-region-ecr.json';
 const E19 = '19-ec2-bridge-ecr-pull-timeout.json';
 /** Event 04's service, stopped by an EFS mount that timed out (the task definition mounts fs-0a1b2c3d4e5f60718). */
 const EFS_TIMEOUT: StoppedTask = {
-  ...taskOf(E04),
+  ...demoTask(E04),
   stoppedReason:
     'ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: mount.nfs4: Connection timed out : unsuccessful EFS utils command execution; code: 32',
 };
 const EFS_UNRESOLVED: StoppedTask = {
-  ...taskOf(E04),
+  ...demoTask(E04),
   stoppedReason:
     'ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: Failed to resolve "fs-0a1b2c3d4e5f60718.efs.ap-northeast-1.amazonaws.com" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID. : unsuccessful EFS utils command execution; code: 1',
 };
@@ -97,7 +91,7 @@ describe('network scenarios (test/fixtures/facts)', () => {
 
   it("names the container instance's security group, and opens it, when a bridge mode task cannot leave", () => {
     const d = diagnoseWithFacts(
-      taskOf(E19),
+      demoTask(E19),
       catalog,
       parseNetworkFacts(fixture('facts/ec2-bridge-instance-sg-no-egress-443.json')),
     );
@@ -133,7 +127,7 @@ describe('network scenarios (test/fixtures/facts)', () => {
         containers: good.taskDefinition.containers.map((c) => ({ ...c, image: 'public.ecr.aws/nginx/nginx:1.27' })),
       },
     });
-    const d = diagnoseWithFacts(taskOf(E19), catalog, facts);
+    const d = diagnoseWithFacts(demoTask(E19), catalog, facts);
     const failure = d.findings.find((f) => f.status === 'fail');
     expect(failure).toMatchObject({
       id: 'public-subnet-public-ip',
@@ -144,7 +138,7 @@ describe('network scenarios (test/fixtures/facts)', () => {
       'aws ec2 modify-subnet-attribute --region ap-northeast-1 --subnet-id subnet-0447d2e1961626e90 --map-public-ip-on-launch',
     );
     // With a public IP on the instance, the internet gateway is a path.
-    const withIp = diagnoseWithFacts(taskOf(E19), catalog, {
+    const withIp = diagnoseWithFacts(demoTask(E19), catalog, {
       ...facts,
       task: { ...facts.task, assignPublicIp: 'ENABLED' },
     });
@@ -180,7 +174,7 @@ describe('network scenarios (test/fixtures/facts)', () => {
 
   it('puts the fix with the real IDs in a failing finding', () => {
     const d = diagnoseWithFacts(
-      taskOf(E01),
+      demoTask(E01),
       catalog,
       parseNetworkFacts(fixture('facts/seed000-secretsmanager-private-dns-off.json')),
     );
@@ -194,7 +188,7 @@ describe('network scenarios (test/fixtures/facts)', () => {
 
   it('names the main route table when the subnet has no association of its own', () => {
     const d = diagnoseWithFacts(
-      taskOf(E01),
+      demoTask(E01),
       catalog,
       parseNetworkFacts(fixture('facts/main-route-table-without-s3.json')),
     );
@@ -205,7 +199,7 @@ describe('network scenarios (test/fixtures/facts)', () => {
 
   it('does not judge a network the facts do not describe', () => {
     const facts = parseNetworkFacts(fixture('facts/seed002-good.json'));
-    const d = diagnoseWithFacts(taskOf(E01), catalog, facts);
+    const d = diagnoseWithFacts(demoTask(E01), catalog, facts);
     expect(d.network.status).toBe('skipped');
     expect(d.network.reason).toMatch(/the facts describe subnet .* but the task ran in subnet-/);
   });
@@ -219,7 +213,7 @@ describe('network scenarios (test/fixtures/facts)', () => {
         { call: 'DescribeVpcEndpoints', reason: 'UnauthorizedOperation', permission: 'ec2:DescribeVpcEndpoints' },
       ],
     });
-    const d = diagnoseWithFacts(taskOf(E01), catalog, facts);
+    const d = diagnoseWithFacts(demoTask(E01), catalog, facts);
     expect(d.network.status).toBe('partial');
     const unknown = d.findings.filter((f) => f.status === 'unknown');
     expect(unknown.map((f) => f.id)).toContain('endpoint:secretsmanager');

@@ -11,23 +11,16 @@ import {
   SNS_SUBJECT_MAX,
   snsSubject,
 } from '../../../functions/core/render/sns';
-import { readTaskInputs, type StoppedTask } from '../../../functions/core/stopped-task';
-import { demoEvent, fixture } from '../../helpers/fixtures';
+import { demoTask, fixture } from '../../helpers/fixtures';
 
 const catalog = loadCatalog();
 
-function taskOf(event: string): StoppedTask {
-  const [input] = readTaskInputs(demoEvent(event));
-  if (input?.kind !== 'task') throw new Error(`${event} is not a stopped task`);
-  return input.task;
-}
-
 const bridge = diagnoseWithFacts(
-  taskOf('19-ec2-bridge-ecr-pull-timeout.json'),
+  demoTask('19-ec2-bridge-ecr-pull-timeout.json'),
   catalog,
   parseNetworkFacts(fixture('facts/ec2-bridge-instance-sg-no-egress-443.json')),
 );
-const oom = diagnose(taskOf('09-oom-killed.json'), catalog);
+const oom = diagnose(demoTask('09-oom-killed.json'), catalog);
 
 describe('renderSnsMessage as text', () => {
   it('says what stopped, why, what is wrong and how to fix it, with filterable attributes', () => {
