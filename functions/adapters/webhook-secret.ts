@@ -18,6 +18,14 @@ export class WebhookSecretError extends DoctorError {
 }
 
 /**
+ * The secret holds JSON with an empty `url`, as the CDK app creates it: Slack is not set up
+ * yet, so the function skips it (with a warning) instead of failing every alert.
+ */
+export class WebhookNotSetError extends WebhookSecretError {
+  override readonly name: string = 'WebhookNotSetError';
+}
+
+/**
  * The Slack incoming-webhook URL from a Secrets Manager secret, read once per warm
  * container. The secret holds the URL itself, or JSON with a `url` (or `webhookUrl`) key.
  */
@@ -53,6 +61,10 @@ export class WebhookSecret implements WebhookUrlSource {
       throw toAwsCallError(error, 'secretsmanager', 'GetSecretValue');
     }
     const url = webhookUrlIn(value);
+    if (url === '' && isUnsetPlaceholder(value))
+      throw new WebhookNotSetError(
+        `secret ${this.secretArn} has no Slack webhook URL yet; put {"url": "https://hooks.slack.com/services/…"} in it`,
+      );
     const problem = url === undefined ? 'it is empty or binary' : webhookUrlProblem(url);
     if (url === undefined || problem)
       throw new WebhookSecretError(
@@ -72,5 +84,15 @@ function webhookUrlIn(value: string | undefined): string | undefined {
     return typeof url === 'string' ? url.trim() : '';
   } catch {
     return '';
+  }
+}
+
+/** `{"url": ""}`: the value the CDK app gives a secret it creates. */
+function isUnsetPlaceholder(value: string | undefined): boolean {
+  try {
+    const json = JSON.parse(value ?? '') as Record<string, unknown>;
+    return json.url === '';
+  } catch {
+    return false;
   }
 }

@@ -11,7 +11,7 @@ import {
 } from '../adapters/network-facts-reader';
 import { postToSlack, SlackDeliveryError } from '../adapters/slack-webhook';
 import { SnsPublisher, type SnsPublisherPort } from '../adapters/sns-publisher';
-import { WebhookSecret, type WebhookUrlSource } from '../adapters/webhook-secret';
+import { WebhookNotSetError, WebhookSecret, type WebhookUrlSource } from '../adapters/webhook-secret';
 import { builtinPatternSources } from '../catalog/builtin-patterns';
 import type { AlertContext, Channel } from '../core/alert';
 import { type Catalog, compileCatalog } from '../core/catalog';
@@ -47,6 +47,8 @@ export interface Delivery {
   readonly incidentKey: string | null;
   readonly sent: readonly Channel[];
   readonly failed: readonly ChannelFailure[];
+  /** Channels not set up yet (the Slack secret still holds its placeholder): skipped, not failed. */
+  readonly skipped?: readonly Channel[];
 }
 
 export interface ChannelFailure {
@@ -205,7 +207,13 @@ export function createStoppedTaskHandler(deps: StoppedTaskDeps) {
       };
       const outcomes = await Promise.all(pending.map((channel) => deliver(channel, diagnosis, alert, deadline)));
       const sent = pending.filter((_, i) => outcomes[i] === null);
-      const failed = outcomes.filter((o): o is ChannelFailure => o !== null);
+      const skipped = pending.filter((_, i) => outcomes[i] === 'not-set');
+      const failed = outcomes.filter((o): o is ChannelFailure => o !== null && o !== 'not-set');
+      for (const channel of skipped)
+        logger.warn('channel not set up, skipped', {
+          channel,
+          fix: 'put {"url": "https://hooks.slack.com/services/…"} in the Slack webhook secret',
+        });
       if (deps.ledger && eventId) {
         try {
           if (!decisionRecorded && failed.length > 0)
@@ -228,7 +236,13 @@ export function createStoppedTaskHandler(deps: StoppedTaskDeps) {
           incidentKey,
         });
       }
-      const delivery: Delivery = { decision: 'alert', incidentKey, sent, failed };
+      const delivery: Delivery = {
+        decision: 'alert',
+        incidentKey,
+        sent,
+        failed,
+        ...(skipped.length > 0 ? { skipped } : {}),
+      };
       logDiagnosis(logger, diagnosis, delivery, reading, decision.suppressed ?? undefined);
       if (failed.length > 0) throw new DeliveryError(failed);
       return { outcome: 'diagnosed', diagnosis, delivery };
@@ -237,13 +251,13 @@ export function createStoppedTaskHandler(deps: StoppedTaskDeps) {
     }
   };
 
-  /** Sends the alert on one channel; null when it got there, else why not. */
+  /** Sends the alert on one channel; null when it got there, `not-set` when the channel is not set up yet, else why not. */
   async function deliver(
     channel: Channel,
     diagnosis: Diagnosis,
     alert: AlertContext,
     deadline: number,
-  ): Promise<ChannelFailure | null> {
+  ): Promise<ChannelFailure | 'not-set' | null> {
     try {
       if (channel === 'slack' && deps.slack) {
         const webhook = await deps.slack.webhook.url({ abortSignal: AbortSignal.timeout(budget(deadline)) });
@@ -262,6 +276,7 @@ export function createStoppedTaskHandler(deps: StoppedTaskDeps) {
       }
       return null;
     } catch (error) {
+      if (error instanceof WebhookNotSetError) return 'not-set';
       return {
         channel,
         reason: messageOf(error),

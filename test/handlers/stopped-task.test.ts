@@ -262,6 +262,26 @@ describe('stopped-task handler: delivery failures', () => {
     expect(aws().requests.filter((r) => r.action === 'GetSecretValue')).toHaveLength(2);
   });
 
+  it('skips Slack with a warning, and still publishes to SNS, while the secret holds the placeholder the CDK app creates', async () => {
+    world({ GetSecretValue: ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: '{"url":""}' }) });
+    const h = await harness();
+    const result = await h.run(stop());
+    expect(result).toMatchObject({ outcome: 'diagnosed', delivery: { sent: ['sns'], failed: [], skipped: ['slack'] } });
+    expect(slack().posts).toHaveLength(0);
+    expect(published()).toHaveLength(1);
+    expect(h.logs.find((l) => l.message === 'channel not set up, skipped')).toMatchObject({
+      level: 'warn',
+      fields: { channel: 'slack' },
+    });
+  });
+
+  it('fails delivery, naming the secret, when the secret holds something that is not a webhook URL', async () => {
+    world({ GetSecretValue: ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: '{"url":"not a url"}' }) });
+    const h = await harness();
+    const failure = (await rejectionOf(h.run(stop()))) as DeliveryError;
+    expect(failure.failures).toEqual([{ channel: 'slack', reason: expect.stringContaining(SECRET), permanent: false }]);
+  });
+
   it('names SNS and its error when publishing fails, and never puts the webhook URL in a log or error', async () => {
     world({ Publish: snsError('AuthorizationError', 'User is not authorized to perform: SNS:Publish', 403) });
     const h = await harness();
