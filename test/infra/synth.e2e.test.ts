@@ -17,14 +17,21 @@ function withoutAws(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && !key.startsWith('CDK_')),
   );
-  return { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+  return {
+    ...env,
+    HOME: home,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // Tests send nothing off 127.0.0.1: no telemetry, no version check, no notices (below).
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    CDK_DISABLE_VERSION_CHECK: 'true',
+  };
 }
 
 describe('npm run synth', () => {
   let run: SpawnSyncReturns<string>;
   beforeAll(() => {
     // The README's command, as a new user runs it: the real CDK CLI, real bundling, cdk-nag on.
-    run = spawnSync('npm', ['run', 'synth', '--', '--output', out], {
+    run = spawnSync('npm', ['run', 'synth', '--', '--no-notices', '--output', out], {
       cwd: ROOT,
       env: withoutAws(),
       encoding: 'utf8',
