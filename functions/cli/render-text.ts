@@ -1,13 +1,19 @@
 import type { Diagnosis, Finding, IgnoredInput } from '../core/diagnosis';
 import type { Cause } from '../core/taxonomy';
+import { visibleControls } from '../core/text';
 import type { Style } from './style';
 
 const WIDTH = 100;
 const LABEL = 10;
 const RAW_LIMIT = 600;
 
-/** Renders one diagnosis as a block a person reads at a glance. */
-export function renderDiagnosis(d: Diagnosis, style: Style): string {
+/**
+ * Renders one diagnosis as a block a person reads at a glance. Every text in it may come from
+ * the event or a snapshot file, so control characters are shown as escapes (see
+ * {@link visibleControls}): a stop reason cannot clear the terminal or forge a link in it.
+ */
+export function renderDiagnosis(diagnosis: Diagnosis, style: Style): string {
+  const d = printable(diagnosis);
   const lines: string[] = [];
   const mark = d.alert ? style.red('✖') : style.green('✔');
   const cause = causeColor(d.cause, style)(style.bold(d.cause.toUpperCase()));
@@ -53,17 +59,27 @@ export function renderDiagnosis(d: Diagnosis, style: Style): string {
 
 /** Renders an input that was read but is not a stopped task. */
 export function renderIgnored(entry: IgnoredInput, where: string, style: Style): string {
-  return `${style.dim('–')} ${style.dim('IGNORED')}  ${where}: ${entry.reason}`;
+  return `${style.dim('–')} ${style.dim('IGNORED')}  ${visibleControls(where)}: ${visibleControls(entry.reason)}`;
 }
 
 /** Renders one finding: status, message, evidence and the CLI fix, indented under a diagnosis. */
-export function renderFinding(finding: Finding, style: Style): string[] {
+export function renderFinding(untrusted: Finding, style: Style): string[] {
+  const finding = printable(untrusted);
   const color = { fail: style.red, warn: style.yellow, pass: style.green, unknown: style.dim }[finding.status];
   const head = `${color(finding.status.toUpperCase())} ${finding.endpoint ? `[${finding.endpoint}] ` : ''}${finding.message}`;
   const lines = labelled('', head, style);
   for (const evidence of finding.evidence) lines.push(...labelled('', `  ${style.dim(evidence)}`, style));
   if (finding.fix?.cli) lines.push(...labelled('', `  $ ${finding.fix.cli}`, style));
   return lines;
+}
+
+/** A copy of a value with {@link visibleControls} applied to every string in it. */
+function printable<T>(value: T): T {
+  if (typeof value === 'string') return visibleControls(value) as T;
+  if (Array.isArray(value)) return value.map(printable) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, printable(item)])) as T;
+  return value;
 }
 
 function labelled(label: string, value: string, style: Style): string[] {

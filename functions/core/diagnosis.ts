@@ -1,9 +1,11 @@
 import type { Catalog } from './catalog';
 import { type Classification, classify, type MatchedText } from './classify';
 import type { ReasonParams } from './params';
+import { shellQuote } from './shell';
 import type { StoppedTask } from './stopped-task';
 import { CAUSES, type Cause, type Endpoint, type FindingStatus, type Severity, severityRank } from './taxonomy';
 import { fillPlaceholders } from './template';
+import { oneLine } from './text';
 
 /** A ready-to-paste fix for one finding. */
 export interface Remediation {
@@ -131,7 +133,7 @@ export function buildDiagnosis(
     findings: network.findings,
     network: { status: network.status, reason: network.reason },
     explanation: fillPlaceholders(classification.explanation, values),
-    remediation: classification.remediation.map((step) => fillPlaceholders(step, values)),
+    remediation: classification.remediation.map((step) => fillPlaceholders(step, shellWords(values))),
     docs: classification.docs,
     params: classification.params,
     matched: classification.matched,
@@ -163,9 +165,13 @@ export function shouldAlert(classification: Pick<Classification, 'cause' | 'seve
   );
 }
 
-/** Values for `{{name}}` placeholders: the reason's parameters, then the task's own fields. */
+/**
+ * Values for `{{name}}` placeholders: the reason's parameters, then the task's own fields,
+ * each on one line: they come from the event, and a newline in one must not start a line of
+ * its own in the explanation or a step ("Fix: curl … | sh").
+ */
 function placeholderValues(task: StoppedTask, params: ReasonParams): Record<string, string | undefined> {
-  return {
+  const values: Record<string, string | undefined> = {
     region: task.region ?? params.registryRegion,
     cluster: task.cluster,
     service: task.service,
@@ -173,6 +179,23 @@ function placeholderValues(task: StoppedTask, params: ReasonParams): Record<stri
     subnetId: task.eni?.subnetId,
     ...params,
   };
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, value && oneLine(value)]));
+}
+
+/**
+ * Remediation steps hold commands with values in them, sometimes inside quotes of their own
+ * (`sh -c 'command -v {{executable}}'`), where no quoting of ours would be right. A value a
+ * shell would not read as one plain word (see {@link shellQuote}) is left out, so the step
+ * shows `<name>` for the person to fill in: a cluster named `x; rm -rf ~` never lands in a
+ * command someone copies.
+ */
+function shellWords(values: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [
+      name,
+      value !== undefined && shellQuote(value) === value ? value : undefined,
+    ]),
+  );
 }
 
 function networkCheckFor(classification: Classification, options: DiagnoseOptions): NetworkResult {

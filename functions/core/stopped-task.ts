@@ -150,9 +150,24 @@ export function parseTaskStateChangeEvent(value: unknown): { task: StoppedTask }
   return first.kind === 'task' ? { task: first.task } : { ignored: first.reason };
 }
 
+/**
+ * How deep arrays (and `tasks` lists) may nest. Real input nests one or two levels; a hostile
+ * file of 10,000 nested arrays would otherwise exhaust the stack, and this function never throws.
+ */
+const MAX_NESTING = 16;
+
 function collect(value: unknown, path: PropertyKey[], file: string | undefined, out: TaskInput[]): void {
   const location = formatPath(path);
   if (Array.isArray(value)) {
+    if (path.length >= MAX_NESTING) {
+      const error = new InputError(
+        `arrays nested more than ${MAX_NESTING} levels deep: expected an ECS event or task, or an array of them`,
+        location || undefined,
+        file,
+      );
+      out.push({ kind: 'error', error, location });
+      return;
+    }
     value.forEach((item, index) => {
       collect(item, [...path, index], file, out);
     });

@@ -1,10 +1,12 @@
 import type { Classification } from '../classify';
 import type { Finding, NetworkResult, Remediation } from '../diagnosis';
+import { shellQuote } from '../shell';
 import type { StoppedTask } from '../stopped-task';
 import type { Endpoint, FindingStatus } from '../taxonomy';
 import type { EfsMountTargetFacts, NetworkFacts, SecurityGroupFacts, SubnetFacts, VpcEndpointFacts } from './facts';
 import {
   assignPublicIpFix,
+  cliStructure,
   createInterfaceEndpointFix,
   createMountTargetFix,
   enablePrivateDnsFix,
@@ -53,7 +55,9 @@ type InternetPath =
  * recorded or live facts. Pure: facts in, findings out. Each finding is
  * `fail | warn | pass | unknown` with the evidence that decided it; facts that could not be
  * read make the rules that need them `unknown`, never `pass`. A rule that throws becomes an
- * `unknown` finding rather than a crash. Findings come failed-step first, then by status.
+ * `unknown` finding rather than a crash. Findings come by status (fail, unknown, warn, pass),
+ * the failed step's first within each; among the unknowns, the calls that could not be read
+ * come first, since they are why the rest are unknown.
  */
 export function checkNetwork(
   task: StoppedTask,
@@ -81,8 +85,11 @@ export function checkNetwork(
     }
   }
   for (const missing of facts.unavailable) {
+    // The permission goes in the message too, ahead of AWS's text (an EC2 denial carries a long
+    // encoded authorization message): an alert shows undecided checks by message only, cut short.
+    const needs = missing.permission ? ` (needs ${missing.permission})` : '';
     findings.push(
-      finding(`facts:${missing.call}`, 'unknown', `${missing.call} could not be read: ${missing.reason}`, [
+      finding(`facts:${missing.call}`, 'unknown', `${missing.call} could not be read${needs}: ${missing.reason}`, [
         missing.permission ? `grant ${missing.permission} to the checker's role` : 'the call failed',
       ]),
     );
@@ -131,7 +138,7 @@ function subnetFreeIps({ facts }: Context): Finding[] {
         evidence,
         {
           summary: `Free addresses in ${subnet.subnetId} or add a larger subnet to the service's awsvpcConfiguration`,
-          cli: `aws ec2 describe-network-interfaces --region ${facts.region} --filters Name=subnet-id,Values=${subnet.subnetId} --query 'NetworkInterfaces[].{id:NetworkInterfaceId,status:Status,desc:Description}'`,
+          cli: `aws ec2 describe-network-interfaces --region ${shellQuote(facts.region)} --filters ${cliStructure(`Name=subnet-id,Values=${subnet.subnetId}`, [{ Name: 'subnet-id', Values: [subnet.subnetId] }], [subnet.subnetId])} --query 'NetworkInterfaces[].{id:NetworkInterfaceId,status:Status,desc:Description}'`,
         },
       ),
     ];
@@ -620,7 +627,7 @@ function s3Policy({ region }: Context, gateway: VpcEndpointFacts): Finding {
     [gateway.policyDocument.slice(0, 300)],
     {
       summary: `Add a statement allowing s3:GetObject on arn:aws:s3:::${bucket}/* to the policy of ${gateway.vpcEndpointId}`,
-      cli: `aws ec2 modify-vpc-endpoint --region ${region} --vpc-endpoint-id ${gateway.vpcEndpointId} --policy-document '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::${bucket}/*"}]}'`,
+      cli: `aws ec2 modify-vpc-endpoint --region ${shellQuote(region)} --vpc-endpoint-id ${shellQuote(gateway.vpcEndpointId)} --policy-document ${shellQuote(JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }] }))}`,
     },
     's3',
   );
@@ -941,7 +948,9 @@ const STATUS_ORDER: Record<FindingStatus, number> = { fail: 0, unknown: 1, warn:
 
 function order(findings: Finding[], requirements: readonly Requirement[]): Finding[] {
   const failedStep = new Set(requirements.filter((r) => r.failedStep).map((r) => r.endpoint));
-  const rank = (f: Finding) => STATUS_ORDER[f.status] * 2 + (f.endpoint && failedStep.has(f.endpoint) ? 0 : 1);
+  // A call that could not be read comes first among the unknowns: it is why the others are.
+  const place = (f: Finding) => (f.id.startsWith('facts:') ? 0 : f.endpoint && failedStep.has(f.endpoint) ? 1 : 2);
+  const rank = (f: Finding) => STATUS_ORDER[f.status] * 3 + place(f);
   return findings
     .map((f, i) => ({ f, i }))
     .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
@@ -977,7 +986,9 @@ function efsRules({ facts, region, taskGroups }: Context): Finding[] {
           id,
           'unknown',
           `no mount target of ${fileSystemId} was found in ${region}: the file system has none, or belongs to another account`,
-          [`aws efs describe-mount-targets --region ${region} --file-system-id ${fileSystemId}`],
+          [
+            `aws efs describe-mount-targets --region ${shellQuote(region)} --file-system-id ${shellQuote(fileSystemId)}`,
+          ],
           null,
           EFS,
         ),

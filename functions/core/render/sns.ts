@@ -1,6 +1,7 @@
 import type { AlertContext } from '../alert';
 import type { SnsFormat } from '../config';
 import type { Diagnosis, Finding } from '../diagnosis';
+import { oneLine, visibleControls } from '../text';
 import { escapeMrkdwn, withoutFences } from './slack';
 
 /** One SNS publish: what `Publish` takes, in the product's terms. */
@@ -60,36 +61,54 @@ function attributesOf(d: Diagnosis): Record<string, string> {
 
 const MARK: Record<Finding['status'], string> = { fail: 'FAIL', warn: 'WARN', unknown: '????', pass: 'PASS' };
 
+/**
+ * The plain-text body. Text from the event or a snapshot stays where it belongs: one-line
+ * values are kept on one line and the stop reason's own lines are indented under it, so a
+ * newline in a name or reason cannot forge a line of its own ("Fix: …"); control characters
+ * are shown as escapes.
+ */
 function textBody(d: Diagnosis, context: AlertContext): string {
   const lines: string[] = [
-    `ECS task stopped: ${d.title}`,
-    `Cause: ${d.cause} (${d.severity})${d.patternId ? ` · pattern ${d.patternId}` : ''}`,
+    `ECS task stopped: ${oneLine(d.title)}`,
+    `Cause: ${d.cause} (${d.severity})${d.patternId ? ` · pattern ${oneLine(d.patternId)}` : ''}`,
     '',
     ...where(d).map(([label, value]) => `${label}: ${value}`),
   ];
   if (context.suppressed)
     lines.push(
-      `Repeats: stopped ${context.suppressed.count} more time(s) since ${context.suppressed.since} (not alerted separately)`,
+      `Repeats: stopped ${context.suppressed.count} more time(s) since ${oneLine(context.suppressed.since)} (not alerted separately)`,
     );
-  lines.push('', d.explanation);
+  lines.push('', visibleControls(d.explanation));
   const problems = d.findings.filter((f) => f.status !== 'pass');
   if (problems.length > 0) {
-    lines.push('', `Network check (${d.network.status}): ${d.network.reason}`);
+    lines.push('', `Network check (${d.network.status}): ${oneLine(d.network.reason)}`);
     for (const f of problems) {
-      lines.push(`  ${MARK[f.status]} ${f.endpoint ? `[${f.endpoint}] ` : ''}${f.message}`);
-      for (const e of f.evidence) lines.push(`       ${e}`);
+      lines.push(`  ${MARK[f.status]} ${f.endpoint ? `[${oneLine(f.endpoint)}] ` : ''}${oneLine(f.message)}`);
+      for (const e of f.evidence) lines.push(`       ${oneLine(e)}`);
       if (f.fix) {
-        lines.push(`       Fix: ${f.fix.summary}`);
-        if (f.fix.cli) lines.push(...f.fix.cli.split('\n').map((l) => `         $ ${l}`));
+        lines.push(`       Fix: ${oneLine(f.fix.summary)}`);
+        if (f.fix.cli)
+          lines.push(
+            ...visibleControls(f.fix.cli)
+              .split('\n')
+              .map((l) => `         $ ${l}`),
+          );
       }
     }
   } else if (d.network.status !== 'skipped' || d.endpoints.length > 0) {
-    lines.push('', `Network check (${d.network.status}): ${d.network.reason}`);
+    lines.push('', `Network check (${d.network.status}): ${oneLine(d.network.reason)}`);
   }
-  if (d.remediation.length > 0) lines.push('', 'What to do:', ...d.remediation.map((r) => `  - ${r}`));
+  if (d.remediation.length > 0) lines.push('', 'What to do:', ...d.remediation.map((r) => `  - ${oneLine(r)}`));
   const reason = d.stoppedReason ?? d.containers.find((c) => c.reason)?.reason;
-  if (reason) lines.push('', 'Stopped reason:', `  ${reason}`);
-  if (d.docs.length > 0) lines.push('', 'Docs:', ...d.docs.map((u) => `  ${u}`));
+  if (reason)
+    lines.push(
+      '',
+      'Stopped reason:',
+      ...visibleControls(reason)
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
+  if (d.docs.length > 0) lines.push('', 'Docs:', ...d.docs.map((u) => `  ${oneLine(u)}`));
   return fitBytes(lines.join('\n'), SNS_BODY_MAX_BYTES, '\n… (truncated)');
 }
 
@@ -105,7 +124,7 @@ function where(d: Diagnosis): Array<[string, string]> {
     ['Region', d.region],
     ['Event', d.eventId],
   ];
-  return pairs.filter((pair): pair is [string, string] => !!pair[1]);
+  return pairs.flatMap(([label, value]) => (value ? [[label, oneLine(value)] as [string, string]] : []));
 }
 
 /**
