@@ -17,7 +17,7 @@ export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
 
 /** The storm-control ledger: which events were seen, and which incidents alerted when. */
 export interface IncidentLedgerPort {
-  /** Claims an EventBridge event id. First claim → {kind:'new'}. A claim of an id already claimed → 'duplicate' when that event's decision is not recorded yet (in flight elsewhere) or when it was recorded as 'suppress' or all its alert channels are delivered; → 'retry' with what is left to deliver otherwise. */
+  /** Claims an EventBridge event id. First claim → {kind:'new'}. A claim of an id already claimed → 'in-flight' while that event's decision is not recorded yet and its claim's lease runs (another invocation is handling it, or one failed before it could record its decision: either way, come back later); → 'duplicate' when it was recorded as 'suppress' or all its alert channels are delivered; → 'retry' with what is left to deliver otherwise. */
   claimEvent(eventId: string, now: number): Promise<EventClaim>;
   /** Decides, atomically, whether this occurrence of an incident alerts: alert when the incident has no alert within the last windowMs (first occurrence, or window expired, i.e. resolved-then-recurring or reminder due), returning the repeats suppressed since the previous alert (null when none); otherwise counts it as suppressed. Exactly one of N concurrent callers in a window gets 'alert'. */
   decide(incidentKey: string, now: number, windowMs: number): Promise<IncidentDecision>;
@@ -27,9 +27,10 @@ export interface IncidentLedgerPort {
   recordDelivery(eventId: string, channel: Channel, now: number): Promise<void>;
 }
 
-/** What a claim of an event id found: a new event, one handled (or being handled) elsewhere, or one to finish. */
+/** What a claim of an event id found: a new event, one being handled (or not finished) elsewhere, one handled, or one to finish. */
 export type EventClaim =
   | { readonly kind: 'new' }
+  | { readonly kind: 'in-flight' }
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'retry'; readonly decision: IncidentDecision; readonly pending: readonly Channel[] };
 
@@ -54,7 +55,9 @@ export interface IncidentLedgerOptions {
    * Milliseconds after which a claim with no recorded decision is taken to belong to an
    * invocation that died (a crash or timeout between claiming and deciding), so a retry of
    * the event may claim it again instead of dropping it. Keep it above the function's
-   * timeout, below Lambda's first asynchronous retry (about a minute later). @default 90000
+   * timeout. A retry that comes back sooner (Lambda's first asynchronous retry comes about a
+   * minute after a quick failure) gets 'in-flight' and fails again, so the next one, two
+   * minutes later, claims the event. @default 90000
    */
   readonly claimLeaseMs?: number;
 }
@@ -142,9 +145,13 @@ export class DynamoIncidentLedger implements IncidentLedgerPort {
       ),
     );
     const decision = item ? readDecision(item.decision) : null;
-    // No decision yet: the first claimant is still deciding (one that died is past its lease,
-    // and the claim above took its place).
-    if (!item || !decision || decision.kind === 'suppress') return { kind: 'duplicate' };
+    // No decision yet: the first claimant is still deciding, or it failed before it could
+    // record its decision (the ledger failed after the claim, or the invocation crashed) and
+    // Lambda's retry came back inside the lease (its first retry comes about a minute later).
+    // Not a duplicate: calling it one would drop the event for good. The caller retries later;
+    // past the lease the claim above takes the dead claimant's place.
+    if (!item || !decision) return { kind: 'in-flight' };
+    if (decision.kind === 'suppress') return { kind: 'duplicate' };
     const delivered = new Set(item.delivered?.SS ?? []);
     const pending = readChannels(item.channels).filter((channel) => !delivered.has(channel));
     return pending.length > 0 ? { kind: 'retry', decision, pending } : { kind: 'duplicate' };

@@ -83,6 +83,18 @@ export class DeliveryError extends DoctorError {
   }
 }
 
+/**
+ * The ledger holds a claim on this event with no decision recorded: another invocation is
+ * handling it, or one failed before it could record its decision. Thrown so the
+ * asynchronous invocation is retried later (then dead-lettered), never dropped as a duplicate.
+ */
+export class EventInFlightError extends DoctorError {
+  override readonly name: string = 'EventInFlightError';
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} is claimed in the ledger but its handling is not finished; retry later`);
+  }
+}
+
 /** Time kept back at the end of the invocation for logging and the ledger. */
 const RESERVE_MS = 2_000;
 /** Time kept back from the network check for rendering and delivering the alert. */
@@ -98,7 +110,8 @@ const NO_ALERTS: AlertPolicy = { causes: new Set(), minSeverity: 'critical' };
  * (is this a new incident, a repeat, a duplicate event?) → the network check, only for a
  * new incident whose cause can be the network → render → deliver to Slack and SNS → one
  * log line and metrics. A malformed or ignored event never throws; an alert that could not
- * be delivered does (so it is retried, then dead-lettered), after logging why.
+ * be delivered does (so it is retried, then dead-lettered), after logging why; so does an
+ * event the ledger says another invocation claimed and has not finished.
  */
 export function createStoppedTaskHandler(deps: StoppedTaskDeps) {
   const { config, catalog, logger, metrics } = deps;
@@ -152,11 +165,13 @@ export function createStoppedTaskHandler(deps: StoppedTaskDeps) {
       let decision: IncidentDecision = { kind: 'alert', suppressed: null };
       let pending: readonly Channel[] = channels;
       let decisionRecorded = false;
+      let inFlight = false;
       const eventId = task.eventId;
       if (deps.ledger && eventId) {
         try {
           const claim = await deps.ledger.claimEvent(eventId, started);
-          if (claim.kind === 'duplicate') {
+          if (claim.kind === 'in-flight') inFlight = true;
+          else if (claim.kind === 'duplicate') {
             logger.info('duplicate event', { eventId, taskArn: task.taskArn, incidentKey });
             count('DuplicateEvents');
             return { outcome: 'duplicate', eventId };
@@ -175,6 +190,11 @@ export function createStoppedTaskHandler(deps: StoppedTaskDeps) {
           logger.warn('ledger unavailable, alerting anyway', { incidentKey, eventId, error: messageOf(error) });
           count('LedgerErrors');
         }
+      }
+      if (inFlight && eventId) {
+        // Outside the fail-open catch above: this is an answer from the ledger, not an outage.
+        logger.warn('event in flight elsewhere, retry later', { eventId, taskArn: task.taskArn, incidentKey });
+        throw new EventInFlightError(eventId);
       }
       if (decision.kind === 'suppress') {
         logger.info('repeat suppressed', {

@@ -148,16 +148,16 @@ describe('DynamoIncidentLedger.claimEvent', () => {
     expect(await ledger.claimEvent(fresh('event'), T0)).toEqual({ kind: 'new' });
   });
 
-  it('calls a second claim of the same id a duplicate while its decision is not recorded', async () => {
+  it('calls a second claim of the same id in flight, not a duplicate, while its decision is not recorded', async () => {
     const eventId = fresh('event');
     await ledger.claimEvent(eventId, T0);
-    expect(await ledger.claimEvent(eventId, T0 + 1)).toEqual({ kind: 'duplicate' });
+    expect(await ledger.claimEvent(eventId, T0 + 1)).toEqual({ kind: 'in-flight' });
   });
 
   it('lets a retry claim an event again when the first claimant died before deciding (its lease ran out)', async () => {
     const eventId = fresh('event');
     await ledger.claimEvent(eventId, T0);
-    expect(await ledger.claimEvent(eventId, T0 + 89_000)).toEqual({ kind: 'duplicate' });
+    expect(await ledger.claimEvent(eventId, T0 + 89_000)).toEqual({ kind: 'in-flight' });
     expect(await ledger.claimEvent(eventId, T0 + 91_000)).toEqual({ kind: 'new' });
     // A decided claim has no lease: its retry follows the decision.
     await ledger.recordDecision(eventId, alert, BOTH, T0 + 91_000);
@@ -202,7 +202,7 @@ describe('DynamoIncidentLedger.claimEvent', () => {
     const eventId = fresh('event');
     const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.claimEvent(eventId, T0 + i)));
     expect(claims.filter((c) => c.kind === 'new')).toHaveLength(1);
-    expect(claims.filter((c) => c.kind === 'duplicate')).toHaveLength(9);
+    expect(claims.filter((c) => c.kind === 'in-flight')).toHaveLength(9);
   });
 
   it('claims anew an event whose claim has expired but that TTL has not deleted yet', async () => {
@@ -212,7 +212,7 @@ describe('DynamoIncidentLedger.claimEvent', () => {
     await short.recordDecision(eventId, alert, BOTH, T0);
     expect(await short.claimEvent(eventId, T0 + 61_000)).toEqual({ kind: 'new' });
     // The new claim replaced the old item: no decision carried over.
-    expect(await short.claimEvent(eventId, T0 + 62_000)).toEqual({ kind: 'duplicate' });
+    expect(await short.claimEvent(eventId, T0 + 62_000)).toEqual({ kind: 'in-flight' });
   });
 });
 
