@@ -26,15 +26,14 @@ import type { createStoppedTaskHandler, HandlerResult } from '../functions/handl
 import {
   type AwsReplayServer,
   type AwsRequest,
-  ecsReply,
   type Reply,
   type Responder,
   type Routes,
   replayEnv,
-  snsPublishReply,
   startAwsReplayServer,
 } from '../test/helpers/aws-replay-server';
 import { awsWorld } from '../test/helpers/aws-world';
+import { deliveryRoutes, TOPIC_ARN, WEBHOOK_SECRET_ARN } from '../test/helpers/delivery-routes';
 import { type DynaliteServer, startDynalite } from '../test/helpers/dynalite';
 import { demoEvent, fixture } from '../test/helpers/fixtures';
 import { type SlackReceiver, startSlackReceiver } from '../test/helpers/slack-receiver';
@@ -70,13 +69,11 @@ const BURST_CONTAINERS = 10;
 const INIT_RUNS = 20;
 const CLASSIFY_MS = 3000;
 
-const TOPIC = 'arn:aws:sns:ap-northeast-1:123456789012:ecs-stop-doctor';
-const SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:doctor/slack-AbCdEf';
 const SERVICE_NAME = 'ecs-stop-doctor';
 /** The function's configuration as the CDK app deploys it: Slack, SNS and the ledger. */
 const DEPLOYED_ENV = {
-  DOCTOR_SNS_TOPIC_ARN: TOPIC,
-  DOCTOR_SLACK_WEBHOOK_SECRET_ARN: SECRET,
+  DOCTOR_SNS_TOPIC_ARN: TOPIC_ARN,
+  DOCTOR_SLACK_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET_ARN,
   DOCTOR_LEDGER_TABLE: 'ecs-stop-doctor-ledger',
 } as const;
 /** A Fargate (awsvpc) task that could not reach SSM: its VPC has no ssm endpoint. */
@@ -200,7 +197,11 @@ function containerClients(lab: Lab, options: AwsClientOptions = {}): Shared {
     },
     { step: 'initialize', name: 'benchCountLedgerCalls' },
   );
-  return { clients, portsFor: memoised(awsPorts(options)), webhook: new WebhookSecret(clients.secrets, SECRET) };
+  return {
+    clients,
+    portsFor: memoised(awsPorts(options)),
+    webhook: new WebhookSecret(clients.secrets, WEBHOOK_SECRET_ARN),
+  };
 }
 
 /** The readers of a region built once: a reader made later in the same container reuses warm clients. */
@@ -260,14 +261,6 @@ function facts(name: string): NetworkFacts {
   return parseNetworkFacts(fixture(`facts/${name}`), name);
 }
 
-/** The webhook secret and SNS, the same in every world. */
-function deliveryRoutes(lab: Lab): Routes {
-  return {
-    GetSecretValue: ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: lab.slack.webhookUrl() }),
-    Publish: (_request, nth) => snsPublishReply(`msg-${nth}`),
-  };
-}
-
 /** Event 07's account; DescribeServices also knows a second service in the same subnet. */
 function awsvpcWorld(lab: Lab): Routes {
   const snapshot = facts(AWSVPC.facts);
@@ -280,14 +273,14 @@ function awsvpcWorld(lab: Lab): Routes {
       const responder = wanted.endsWith(AWSVPC_OTHER_SERVICE) ? other.DescribeServices : world.DescribeServices;
       return replyOf(responder, request, nth);
     },
-    ...deliveryRoutes(lab),
+    ...deliveryRoutes(lab.slack.webhookUrl()),
   };
 }
 
 function bridgeWorld(lab: Lab): Routes {
   return {
     ...awsWorld(facts(BRIDGE.facts), { cluster: BRIDGE.cluster, service: BRIDGE.service }),
-    ...deliveryRoutes(lab),
+    ...deliveryRoutes(lab.slack.webhookUrl()),
   };
 }
 

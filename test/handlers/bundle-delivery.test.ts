@@ -7,14 +7,9 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseNetworkFacts } from '../../functions/core/network/facts-schema';
 import type { ChannelFailure, HandlerResult } from '../../functions/handlers/stopped-task';
 import { buildHandler } from '../../scripts/build';
-import {
-  type AwsRequest,
-  ecsReply,
-  type Routes,
-  snsPublishReply,
-  useAwsReplayServer,
-} from '../helpers/aws-replay-server';
+import { type AwsRequest, type Routes, useAwsReplayServer } from '../helpers/aws-replay-server';
 import { awsWorld } from '../helpers/aws-world';
+import { deliveryRoutes, TOPIC_ARN, WEBHOOK_SECRET_ARN } from '../helpers/delivery-routes';
 import { useDynalite } from '../helpers/dynalite';
 import { demoEvent, fixture } from '../helpers/fixtures';
 import { SECRET_WEBHOOK_PATH, useSlackReceiver } from '../helpers/slack-receiver';
@@ -36,8 +31,6 @@ const aws = useAwsReplayServer();
 const slack = useSlackReceiver();
 const dynamo = useDynalite();
 
-const TOPIC = 'arn:aws:sns:ap-northeast-1:123456789012:ecs-stop-doctor';
-const SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:doctor/slack-AbCdEf';
 const SSM_EVENT = '07-seed004-ssm-parameter-network-2024.json';
 const LOGS_EVENT = '04-seed002-logs-unreachable.json';
 /** What event 04's VPC gets wrong: the endpoints' security group does not admit the task on 443. */
@@ -49,9 +42,9 @@ let handler: Handler;
 beforeAll(async () => {
   // AWS_ENDPOINT_URL (everything else) and the dummy credentials come from useAwsReplayServer.
   vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo().url);
-  vi.stubEnv('DOCTOR_SNS_TOPIC_ARN', TOPIC);
+  vi.stubEnv('DOCTOR_SNS_TOPIC_ARN', TOPIC_ARN);
   vi.stubEnv('DOCTOR_SNS_FORMAT', 'text');
-  vi.stubEnv('DOCTOR_SLACK_WEBHOOK_SECRET_ARN', SECRET);
+  vi.stubEnv('DOCTOR_SLACK_WEBHOOK_SECRET_ARN', WEBHOOK_SECRET_ARN);
   vi.stubEnv('DOCTOR_LEDGER_TABLE', dynamo().tableName);
   vi.stubEnv('DOCTOR_DEDUPE_WINDOW_MINUTES', '60');
   vi.stubEnv('DOCTOR_ALERT_CAUSES', 'network,permission,application');
@@ -68,18 +61,13 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Answers for the secret and SNS, the same in every world. */
-function deliveryRoutes(): Routes {
-  return {
-    GetSecretValue: ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: slack().webhookUrl() }),
-    Publish: (_request, nth) => snsPublishReply(`msg-${nth}`),
-  };
-}
-
 /** Event 07's account: a VPC with no ssm endpoint. */
 function ssmWorld(): Routes {
   const facts = parseNetworkFacts(fixture('facts/seed004-no-ssm.json'), 'seed004-no-ssm.json');
-  return { ...awsWorld(facts, { cluster: 'ecr-privatelink-sample', service: 'app2' }), ...deliveryRoutes() };
+  return {
+    ...awsWorld(facts, { cluster: 'ecr-privatelink-sample', service: 'app2' }),
+    ...deliveryRoutes(slack().webhookUrl()),
+  };
 }
 
 /** Event 04's account: endpoints whose security group does not let the task in on 443. */
@@ -90,7 +78,7 @@ function logsWorld(): Routes {
   );
   return {
     ...awsWorld(facts, { cluster: 'cf-ecs-sample-cluster', service: 'cf-ecs-sample-service' }),
-    ...deliveryRoutes(),
+    ...deliveryRoutes(slack().webhookUrl()),
   };
 }
 
@@ -237,7 +225,7 @@ describe('built bundle, one incident in a warm container', () => {
     const publishes = published();
     expect(publishes).toHaveLength(1);
     const params = publishes[0]?.params ?? {};
-    expect(params).toMatchObject({ Action: 'Publish', TopicArn: TOPIC });
+    expect(params).toMatchObject({ Action: 'Publish', TopicArn: TOPIC_ARN });
     const subject = String(params.Subject);
     expect(subject.length).toBeLessThanOrEqual(99);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
@@ -258,7 +246,7 @@ describe('built bundle, one incident in a warm container', () => {
       aws()
         .requests.filter((r) => r.action === 'GetSecretValue')
         .map((r) => r.params),
-    ).toEqual([{ SecretId: SECRET }]);
+    ).toEqual([{ SecretId: WEBHOOK_SECRET_ARN }]);
     expect(ec2Reads(aws().requests)).toEqual(expect.arrayContaining(['DescribeSubnets', 'DescribeVpcEndpoints']));
     expect(aws().unrouted).toEqual([]);
     afterFirst = aws().requests.length;

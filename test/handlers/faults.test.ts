@@ -35,11 +35,11 @@ import {
   type Routes,
   replayEnv,
   snsError,
-  snsPublishReply,
   startAwsReplayServer,
   useAwsReplayServer,
 } from '../helpers/aws-replay-server';
 import { awsWorld, type WorldOptions } from '../helpers/aws-world';
+import { deliveryRoutes, TOPIC_ARN, WEBHOOK_SECRET_ARN } from '../helpers/delivery-routes';
 import { useDynalite } from '../helpers/dynalite';
 import { demoEvent, demoEventFiles, type EventFixture, fixture } from '../helpers/fixtures';
 import { rejectionOf } from '../helpers/rejection';
@@ -56,8 +56,6 @@ const aws = useAwsReplayServer();
 const slack = useSlackReceiver();
 const dynamo = useDynalite();
 
-const TOPIC = 'arn:aws:sns:ap-northeast-1:123456789012:ecs-stop-doctor';
-const SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:doctor/slack-AbCdEf';
 const CHANNELS = ['slack', 'sns'] as const;
 const catalog = loadCatalog();
 
@@ -198,8 +196,8 @@ function local<T>(Client: new (config: object) => T, endpoint = aws().url): T {
 async function harness(wiring: Wiring = {}, overrides: Partial<StoppedTaskDeps> = {}): Promise<Harness> {
   const table = await dynamo().createLedgerTable(`ledger-${Math.random().toString(36).slice(2, 10)}`);
   const config = readConfig({
-    DOCTOR_SNS_TOPIC_ARN: TOPIC,
-    DOCTOR_SLACK_WEBHOOK_SECRET_ARN: SECRET,
+    DOCTOR_SNS_TOPIC_ARN: TOPIC_ARN,
+    DOCTOR_SLACK_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET_ARN,
     DOCTOR_LEDGER_TABLE: table,
     ...wiring.env,
   });
@@ -219,7 +217,7 @@ async function harness(wiring: Wiring = {}, overrides: Partial<StoppedTaskDeps> 
     catalog,
     network: new NetworkFactsReader({ portsFor: awsPorts({ maxAttempts: 1 }) }),
     ...(ledger ? { ledger } : {}),
-    slack: { webhook: new WebhookSecret(wiring.secrets ?? local(SecretsManagerClient), SECRET) },
+    slack: { webhook: new WebhookSecret(wiring.secrets ?? local(SecretsManagerClient), WEBHOOK_SECRET_ARN) },
     sns: new SnsPublisher(wiring.sns ?? local(SNSClient)),
     logger,
     metrics: quietMetrics(),
@@ -249,8 +247,7 @@ function stop(scenario: Scenario = SCENARIOS[0] as Scenario): Event {
 function world(scenario: Scenario = SCENARIOS[0] as Scenario, extra: Routes = {}): Routes {
   const routes: Routes = {
     ...awsWorld(scenario.facts, scenario.world),
-    GetSecretValue: ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: slack().webhookUrl() }),
-    Publish: (_request, nth) => snsPublishReply(`msg-${nth}`),
+    ...deliveryRoutes(slack().webhookUrl()),
     ...extra,
   };
   aws().setRoutes(routes);
@@ -455,7 +452,7 @@ describe('stopped-task handler with the SDK retrying as in production', () => {
 
 const closedUrl = async () => `http://127.0.0.1:${await closedPort()}`;
 const secretHolding = (url: string) =>
-  ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: JSON.stringify({ url }) });
+  ecsReply({ ARN: WEBHOOK_SECRET_ARN, Name: 'doctor/slack', SecretString: JSON.stringify({ url }) });
 /** Alert posts the Slack receiver got (a hang-up or a 500 still records the request). */
 const slackPosts = () => slack().posts.filter((p) => p.rawBody.includes('"blocks"'));
 

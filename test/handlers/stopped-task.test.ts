@@ -19,8 +19,9 @@ import {
   type HandlerResult,
   type StoppedTaskDeps,
 } from '../../functions/handlers/stopped-task';
-import { ecsReply, snsError, snsPublishReply, useAwsReplayServer } from '../helpers/aws-replay-server';
+import { type Routes, snsError, useAwsReplayServer } from '../helpers/aws-replay-server';
 import { awsWorld } from '../helpers/aws-world';
+import { deliveryRoutes, TOPIC_ARN, WEBHOOK_SECRET_ARN, webhookSecretReply } from '../helpers/delivery-routes';
 import { useDynalite } from '../helpers/dynalite';
 import { demoEvent, fixture } from '../helpers/fixtures';
 import { rejectionOf } from '../helpers/rejection';
@@ -30,8 +31,6 @@ const aws = useAwsReplayServer();
 const slack = useSlackReceiver();
 const dynamo = useDynalite();
 
-const TOPIC = 'arn:aws:sns:ap-northeast-1:123456789012:ecs-stop-doctor';
-const SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:doctor/slack-AbCdEf';
 const EVENT = '07-seed004-ssm-parameter-network-2024.json';
 const catalog = loadCatalog();
 let clock = Date.parse('2026-03-21T02:00:00Z');
@@ -56,8 +55,8 @@ interface Harness {
 async function harness(env: Record<string, string> = {}, overrides: Partial<StoppedTaskDeps> = {}): Promise<Harness> {
   const table = await dynamo().createLedgerTable(`ledger-${Math.random().toString(36).slice(2, 10)}`);
   const config = readConfig({
-    DOCTOR_SNS_TOPIC_ARN: TOPIC,
-    DOCTOR_SLACK_WEBHOOK_SECRET_ARN: SECRET,
+    DOCTOR_SNS_TOPIC_ARN: TOPIC_ARN,
+    DOCTOR_SLACK_WEBHOOK_SECRET_ARN: WEBHOOK_SECRET_ARN,
     DOCTOR_LEDGER_TABLE: table,
     ...env,
   });
@@ -75,7 +74,7 @@ async function harness(env: Record<string, string> = {}, overrides: Partial<Stop
     catalog,
     network: new NetworkFactsReader({ portsFor: awsPorts({ maxAttempts: 1 }) }),
     ledger: config.ledgerTable ? new DynamoIncidentLedger(dynamo().client(), table) : undefined,
-    slack: { webhook: new WebhookSecret(new SecretsManagerClient(local), SECRET) },
+    slack: { webhook: new WebhookSecret(new SecretsManagerClient(local), WEBHOOK_SECRET_ARN) },
     sns: new SnsPublisher(new SNSClient(local)),
     logger,
     metrics,
@@ -101,12 +100,11 @@ async function harness(env: Record<string, string> = {}, overrides: Partial<Stop
 }
 
 /** EC2/ECS answers for event 07's VPC (no ssm endpoint), the webhook secret and SNS. */
-function world(extra: Record<string, unknown> = {}) {
+function world(extra: Routes = {}) {
   const facts = parseNetworkFacts(fixture('facts/seed004-no-ssm.json'), 'seed004-no-ssm.json');
   aws().setRoutes({
     ...awsWorld(facts, { cluster: 'ecr-privatelink-sample', service: 'app2' }),
-    GetSecretValue: ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: slack().webhookUrl() }),
-    Publish: (_request, nth) => snsPublishReply(`msg-${nth}`),
+    ...deliveryRoutes(slack().webhookUrl()),
     ...extra,
   });
 }
@@ -135,7 +133,7 @@ describe('stopped-task handler: one alert per incident', () => {
     expect(JSON.stringify(post.blocks)).toContain('ssm');
     const [publish] = published();
     expect(publish?.params).toMatchObject({
-      TopicArn: TOPIC,
+      TopicArn: TOPIC_ARN,
       'MessageAttributes.entry.1.Name': 'cause',
       'MessageAttributes.entry.1.Value.StringValue': 'network',
     });
@@ -263,7 +261,7 @@ describe('stopped-task handler: delivery failures', () => {
   });
 
   it('skips Slack with a warning, and still publishes to SNS, while the secret holds the placeholder the CDK app creates', async () => {
-    world({ GetSecretValue: ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: '{"url":""}' }) });
+    world({ GetSecretValue: webhookSecretReply('{"url":""}') });
     const h = await harness();
     const result = await h.run(stop());
     expect(result).toMatchObject({ outcome: 'diagnosed', delivery: { sent: ['sns'], failed: [], skipped: ['slack'] } });
@@ -276,10 +274,12 @@ describe('stopped-task handler: delivery failures', () => {
   });
 
   it('fails delivery, naming the secret, when the secret holds something that is not a webhook URL', async () => {
-    world({ GetSecretValue: ecsReply({ ARN: SECRET, Name: 'doctor/slack', SecretString: '{"url":"not a url"}' }) });
+    world({ GetSecretValue: webhookSecretReply('{"url":"not a url"}') });
     const h = await harness();
     const failure = (await rejectionOf(h.run(stop()))) as DeliveryError;
-    expect(failure.failures).toEqual([{ channel: 'slack', reason: expect.stringContaining(SECRET), permanent: false }]);
+    expect(failure.failures).toEqual([
+      { channel: 'slack', reason: expect.stringContaining(WEBHOOK_SECRET_ARN), permanent: false },
+    ]);
   });
 
   it('names SNS and its error when publishing fails, and never puts the webhook URL in a log or error', async () => {
