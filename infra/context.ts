@@ -5,29 +5,6 @@ import type { ReferencePrivateVpcProps } from './constructs/reference-private-vp
 import { CAUSES, SEVERITIES } from './constructs/stopped-task-doctor';
 import type { CheckerStackProps } from './stacks/checker-stack';
 
-/**
- * Context values the app reads (`-c key=value`, or `context` in cdk.json). Values from the
- * command line are strings; cdk.json may hold JSON types. Each is documented in README
- * "Deploying with CDK".
- */
-export const CONTEXT_KEYS = {
-  checker: [
-    'clusters',
-    'excludeClusters',
-    'alertTopicArn',
-    'snsFormat',
-    'slack',
-    'slackWebhookSecretArn',
-    'dedupeWindowMinutes',
-    'alertCauses',
-    'minSeverity',
-    'reservedConcurrency',
-    'logRetentionDays',
-    'patternDirs',
-  ],
-  referenceVpc: ['vpcCidr', 'endpointSubnets', 'ec2Capacity', 'endpointIngress', 'flowLogTraffic', 'sampleService'],
-} as const;
-
 /** A context value the app cannot use; says which key, what it got and what it takes. */
 export class ContextError extends Error {
   override readonly name = 'ContextError';
